@@ -1,0 +1,19 @@
+"""jupyter-envhelper: see and change the environment of the kernel in front of you."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+
+__all__ = ["__version__"]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-envhelper"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .app import EnvHelperApp
+
+    return [{"module": "jupyter_envhelper", "app": EnvHelperApp}]

@@ -1,0 +1,162 @@
+"""Core metadata (METADATA, PKG-INFO, ``.metadata`` files) parsed into ``CoreMetadata``.
+
+Broken entries never raise: an invalid Requires-Dist is skipped, an invalid
+Requires-Python becomes None, and both are recorded in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import io
+import tarfile
+import zipfile
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .models import CoreMetadata, DistributionFile, MetadataSource
+
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+
+
+def _one(message: email.message.Message, key: str) -> str | None:
+    value = message.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text if text and text.upper() != "UNKNOWN" else None
+
+
+def _all(message: email.message.Message, key: str) -> list[str]:
+    return [str(v).strip() for v in message.get_all(key) or [] if str(v).strip()]
+
+
+def parse_core_metadata(
+    data: bytes, file: DistributionFile, source: MetadataSource
+) -> CoreMetadata:
+    """Parse ``data`` (RFC 822-style core metadata) read for ``file``."""
+    text = data.decode("utf-8", errors="replace")
+    message = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
+    warnings: list[str] = []
+    name = _one(message, "Name") or file.project
+    if canonicalize_name(name) != file.project:
+        warnings.append(f"{file.filename} declares the name {name!r}, not {file.project!r}.")
+    version = file.version
+    declared = _one(message, "Version")
+    if declared is not None:
+        try:
+            version = Version(declared)
+        except InvalidVersion:
+            warnings.append(f"{file.filename} declares an invalid version {declared!r}.")
+        if version != file.version:
+            warnings.append(
+                f"{file.filename} declares version {declared}, its file name says {file.version}."
+            )
+            version = file.version
+    requires: list[Requirement] = []
+    for line in _all(message, "Requires-Dist"):
+        try:
+            requires.append(Requirement(line))
+        except InvalidRequirement:
+            warnings.append(f"Ignored an invalid requirement in {file.filename}: {line!r}")
+    requires_python = None
+    rp_text = _one(message, "Requires-Python")
+    if rp_text is not None:
+        try:
+            requires_python = SpecifierSet(rp_text)
+        except InvalidSpecifier:
+            warnings.append(
+                f"Ignored the invalid Requires-Python {rp_text!r} of {file.filename}."
+            )
+    urls: dict[str, str] = {}
+    for entry in _all(message, "Project-URL"):
+        label, _, url = entry.partition(",")
+        if url.strip():
+            urls[label.strip()] = url.strip()
+    keywords_text = _one(message, "Keywords") or ""
+    separator = "," if "," in keywords_text else None
+    keywords = [k.strip() for k in keywords_text.split(separator) if k.strip()]
+    return CoreMetadata(
+        name=name,
+        version=version,
+        source=source,
+        metadata_version=_one(message, "Metadata-Version"),
+        summary=_one(message, "Summary"),
+        requires_dist=requires,
+        requires_python=requires_python,
+        provides_extra=_all(message, "Provides-Extra"),
+        license=_one(message, "License"),
+        license_expression=_one(message, "License-Expression"),
+        project_urls=urls,
+        home_page=_one(message, "Home-page"),
+        keywords=keywords,
+        classifiers=_all(message, "Classifier"),
+        import_names=_all(message, "Import-Name"),
+        dynamic=_all(message, "Dynamic"),
+        warnings=warnings,
+    )
+
+
+def unavailable_metadata(file: DistributionFile, reason: str) -> CoreMetadata:
+    """What we know without metadata: name and version from the file name."""
+    return CoreMetadata(
+        name=file.project, version=file.version, source="unavailable", warnings=[reason]
+    )
+
+
+def extract_pkg_info(data: bytes, filename: str) -> bytes | None:
+    """The top-level ``PKG-INFO`` of an sdist archive (read in memory, never extracted)."""
+    try:
+        if filename.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in archive.infolist():
+                    parts = info.filename.split("/")
+                    if len(parts) == 2 and parts[1] == "PKG-INFO":
+                        if info.file_size > MAX_METADATA_BYTES:
+                            return None
+                        return archive.read(info)
+            return None
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+            for member in archive:
+                parts = member.name.split("/")
+                if len(parts) == 2 and parts[1] == "PKG-INFO" and member.isfile():
+                    if member.size > MAX_METADATA_BYTES:
+                        return None
+                    handle = archive.extractfile(member)
+                    return handle.read() if handle else None
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError):
+        return None
+    return None
+
+
+def metadata_from_wheel_bytes(data: bytes, file: DistributionFile) -> bytes | None:
+    """``*.dist-info/METADATA`` from a whole wheel in memory."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [n for n in archive.namelist() if is_metadata_member(n)]
+            chosen = pick_metadata_member(names, file)
+            return archive.read(chosen) if chosen else None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError):
+        return None
+
+
+def is_metadata_member(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA"
+
+
+def pick_metadata_member(names: list[str], file: DistributionFile) -> str | None:
+    """The METADATA of ``file``'s own ``.dist-info`` (a wheel may vendor others)."""
+    for name in names:
+        stem = name.split("/", 1)[0][: -len(".dist-info")]
+        dist, _, version = stem.rpartition("-")
+        if canonicalize_name(dist) == file.project:
+            try:
+                if Version(version) == file.version:
+                    return name
+            except InvalidVersion:
+                continue
+    return names[0] if names else None

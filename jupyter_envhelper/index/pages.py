@@ -1,0 +1,275 @@
+"""Reading Simple Repository API pages: PEP 691 JSON and PEP 503 HTML.
+
+Both formats become the same ``DistributionFile`` list. A page we cannot read at
+all raises ``IndexUnavailable``; a single bad file entry (unknown file type,
+invalid version or specifier) is skipped and explained in ``ProjectPage.warnings``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion
+
+from ..errors import IndexUnavailable
+from .credentials import redact_url
+from .models import DistributionFile, ProjectPage
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+_IGNORED_SUFFIXES = (".egg", ".exe", ".msi", ".rpm", ".dmg", ".tar.bz2", ".tgz", ".tar.xz",
+                     ".tar", ".deb")
+
+
+def is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.endswith("+json") or media == "application/json"
+
+
+def _check_api_version(version: Any, url: str) -> str | None:
+    if version is None:
+        return None
+    text = str(version)
+    if not text.split(".", 1)[0] == "1":
+        raise IndexUnavailable(
+            f"The index at {redact_url(url)} speaks Simple API version {text}, "
+            "which jupyter-envhelper does not understand (it reads version 1.x)."
+        )
+    return text
+
+
+def _load_json(body: bytes, url: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexUnavailable(
+            f"The index at {redact_url(url)} sent a page that is not valid JSON.",
+            detail=str(exc),
+        ) from None
+    if not isinstance(data, dict):
+        raise IndexUnavailable(f"The index at {redact_url(url)} sent an unexpected JSON page.")
+    return data
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _metadata_hashes(value: Any) -> dict[str, str] | None:
+    if value is True:
+        return {}
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, str) and value.lower() not in ("", "false"):
+        if value.lower() == "true":
+            return {}
+        algo, _, digest = value.partition("=")
+        return {algo: digest} if digest else {}
+    return None
+
+
+def make_file(
+    entry: dict[str, Any], page_url: str, index_url: str, project: str, warnings: list[str]
+) -> DistributionFile | None:
+    """One ``DistributionFile`` from a JSON-shaped entry, or None (with a warning)."""
+    filename = entry.get("filename")
+    href = entry.get("url")
+    if not isinstance(filename, str) or not isinstance(href, str):
+        warnings.append(f"Skipped a file entry without a name or URL on {project}'s page.")
+        return None
+    if filename.endswith(_IGNORED_SUFFIXES):
+        return None
+    try:
+        if filename.endswith(".whl"):
+            name, version, _build, tags = parse_wheel_filename(filename)
+            kind = "wheel"
+        elif filename.endswith((".tar.gz", ".zip")):
+            name, version = parse_sdist_filename(filename)
+            tags = frozenset()
+            kind = "sdist"
+        else:
+            warnings.append(f"Skipped {filename}: not a wheel or an sdist.")
+            return None
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+        warnings.append(f"Skipped {filename}: {exc}")
+        return None
+    if canonicalize_name(name) != canonicalize_name(project):
+        warnings.append(f"Skipped {filename}: it belongs to {name}, not {project}.")
+        return None
+    rp_text = entry.get("requires-python")
+    requires_python = None
+    if isinstance(rp_text, str) and rp_text.strip():
+        try:
+            requires_python = SpecifierSet(rp_text)
+        except InvalidSpecifier:
+            warnings.append(
+                f"Skipped {filename}: its Requires-Python {rp_text!r} is not a valid specifier."
+            )
+            return None
+    else:
+        rp_text = None
+    yanked_value = entry.get("yanked", False)
+    if isinstance(yanked_value, str):  # PEP 691: a string means yanked, with a reason
+        yanked, reason = True, (yanked_value.strip() or None)
+    else:
+        yanked, reason = bool(yanked_value), None
+    url = urljoin(page_url, href)
+    hashes = entry.get("hashes") or {}
+    fragment = urlsplit(url).fragment
+    if "=" in fragment:
+        algo, _, digest = fragment.partition("=")
+        hashes = {algo: digest, **hashes}
+    url = url.split("#", 1)[0]
+    meta = entry.get("core-metadata", entry.get("dist-info-metadata"))
+    size = entry.get("size")
+    return DistributionFile(
+        filename=filename,
+        url=url,
+        index_url=index_url,
+        project=canonicalize_name(project),
+        version=version,
+        kind=kind,  # type: ignore[arg-type]
+        tags=frozenset(tags),
+        hashes={str(k): str(v) for k, v in hashes.items()} if isinstance(hashes, dict) else {},
+        requires_python=requires_python,
+        requires_python_text=rp_text,
+        yanked=yanked,
+        yanked_reason=reason,
+        size=size if isinstance(size, int) and size >= 0 else None,
+        upload_time=_parse_time(entry.get("upload-time")),
+        metadata_hashes=_metadata_hashes(meta),
+    )
+
+
+def parse_project_json(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
+    data = _load_json(body, page_url)
+    api_version = _check_api_version((data.get("meta") or {}).get("api-version"), page_url)
+    files = data.get("files")
+    if not isinstance(files, list):
+        raise IndexUnavailable(
+            f"The index at {redact_url(page_url)} sent a project page without a file list."
+        )
+    page = ProjectPage(name=canonicalize_name(project), index_url=index_url,
+                       api_version=api_version)
+    for entry in files:
+        if not isinstance(entry, dict):
+            page.warnings.append(f"Skipped a malformed file entry on {project}'s page.")
+            continue
+        made = make_file(entry, page_url, index_url, project, page.warnings)
+        if made is not None:
+            page.files.append(made)
+    versions = data.get("versions")
+    if isinstance(versions, list):
+        page.versions = [str(v) for v in versions]
+    return page
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self.base: str | None = None
+        self.api_version: str | None = None
+        self._current: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._close()
+            self._current = dict(attrs)
+            self._text = []
+        elif tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+        elif tag == "meta":
+            found = dict(attrs)
+            if found.get("name") == "pypi:repository-version":
+                self.api_version = found.get("content")
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._close()
+
+    def _close(self) -> None:
+        if self._current is not None:
+            self.anchors.append((self._current, "".join(self._text).strip()))
+        self._current = None
+
+    def close(self) -> None:
+        super().close()
+        self._close()
+
+
+def _parse_html(body: bytes, url: str) -> _AnchorParser:
+    parser = _AnchorParser()
+    try:
+        parser.feed(body.decode("utf-8", errors="replace"))
+        parser.close()
+    except Exception as exc:  # noqa: BLE001 - html.parser has no documented error type
+        raise IndexUnavailable(
+            f"The index at {redact_url(url)} sent an HTML page that cannot be read.",
+            detail=str(exc),
+        ) from None
+    return parser
+
+
+def parse_project_html(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
+    parser = _parse_html(body, page_url)
+    api_version = _check_api_version(parser.api_version, page_url)
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    page = ProjectPage(name=canonicalize_name(project), index_url=index_url,
+                       api_version=api_version)
+    for attrs, text in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        path = urlsplit(urljoin(base, href)).path
+        entry: dict[str, Any] = {
+            "filename": text or path.rsplit("/", 1)[-1],
+            "url": href,
+            "requires-python": attrs.get("data-requires-python"),
+        }
+        if "data-yanked" in attrs:
+            entry["yanked"] = attrs["data-yanked"] or True
+        meta = attrs.get("data-core-metadata") or attrs.get("data-dist-info-metadata")
+        if meta is not None:
+            entry["core-metadata"] = meta
+        made = make_file(entry, base, index_url, project, page.warnings)
+        if made is not None:
+            page.files.append(made)
+    return page
+
+
+def parse_project_list(body: bytes, content_type: str, url: str) -> list[str]:
+    """Project names from ``/simple/`` (JSON or HTML), as the index spells them."""
+    if is_json(content_type):
+        data = _load_json(body, url)
+        _check_api_version((data.get("meta") or {}).get("api-version"), url)
+        projects = data.get("projects")
+        if not isinstance(projects, list):
+            raise IndexUnavailable(
+                f"The index at {redact_url(url)} sent a project list without projects."
+            )
+        return [p["name"] for p in projects if isinstance(p, dict) and isinstance(p.get("name"), str)]
+    parser = _parse_html(body, url)
+    return [text for _attrs, text in parser.anchors if text]
