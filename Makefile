@@ -1,0 +1,82 @@
+# Two commands do all the set-up (see README.md):
+#   make lab    create .venv, install everything, build the front end, start JupyterLab
+#   make test   the same set-up, then every test layer
+# Everything else here is a step of those two.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+UI_STAMP := ui-tests/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+export PATH := $(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: lab test setup lint lint-py lint-js typecheck pytest jest check-extension ui-test chromium bench clean
+
+lab: setup
+	$(BIN)/jupyter lab $(ROOT_FLAG)
+
+test: setup lint typecheck pytest jest check-extension ui-test
+	@echo "make test: every layer passed"
+
+# -- set-up -----------------------------------------------------------------------------------
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml package.json yarn.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# Editable install: hatch-jupyter-builder runs `jlpm install` and builds the front end.
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	$(BIN)/jupyter labextension develop --overwrite .
+	$(BIN)/jupyter server extension enable --sys-prefix jupyter_envhelper
+	touch $(STAMP)
+
+# -- gates, in order --------------------------------------------------------------------------
+
+lint: lint-py lint-js
+
+lint-py: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+lint-js: setup
+	$(BIN)/jlpm lint:check
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+jest: setup
+	$(BIN)/jlpm test
+
+check-extension: setup
+	$(BIN)/jupyter server extension list 2>&1 | tee /dev/stderr | grep -E "jupyter_envhelper.*OK" >/dev/null
+	$(BIN)/jupyter labextension list 2>&1 | tee /dev/stderr | grep -E "jupyter-envhelper.*enabled.*OK" >/dev/null
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+$(UI_STAMP): ui-tests/package.json ui-tests/yarn.lock
+	cd ui-tests && $(BIN)/jlpm install
+	touch $(UI_STAMP)
+
+ui-test: setup chromium $(UI_STAMP)
+	$(BIN)/jlpm build
+	cd ui-tests && $(BIN)/jlpm playwright test
+
+# -- not part of `make test` ------------------------------------------------------------------
+
+bench: setup
+	$(BIN)/python benchmarks/bench_probe.py
+
+clean:
+	rm -rf $(VENV) node_modules ui-tests/node_modules lib jupyter_envhelper/labextension

@@ -1,0 +1,5 @@
+"""``python -m jupyter_envhelper``."""
+
+from .cli import main
+
+raise SystemExit(main())

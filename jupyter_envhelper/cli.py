@@ -1,0 +1,171 @@
+"""``python -m jupyter_envhelper``: the same answers as the panel, in a terminal.
+
+Human-readable by default, JSON with ``--json`` (the same documents the REST
+API returns). Exit status: 0 when the answer is there, 1 when the target has no
+usable environment (the reason is printed), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import EnvHelperError
+
+EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m jupyter_envhelper",
+        description="See the Python environment of a Jupyter kernel or interpreter.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    inspect = sub.add_parser(
+        "inspect",
+        help="what is in a kernel's environment",
+        description="Show the environment a kernel (or a Python interpreter) runs in.",
+    )
+    target = inspect.add_mutually_exclusive_group()
+    target.add_argument("--kernel", metavar="NAME", help="a kernelspec name (see `jupyter kernelspec list`)")
+    target.add_argument("--python", metavar="PATH", help="a Python interpreter (default: this one)")
+    inspect.add_argument("--json", action="store_true", help="print the JSON document")
+    inspect.add_argument("--packages", action="store_true", help="list every installed distribution")
+    inspect.add_argument("--refresh", action="store_true", help="ignore cached probe results")
+    inspect.set_defaults(handler=_inspect)
+    kernels = sub.add_parser("kernels", help="every kernel with its interpreter")
+    kernels.add_argument("--json", action="store_true", help="print the JSON document")
+    kernels.set_defaults(handler=_kernels)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.handler(args)
+        return code
+    except EnvHelperError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.detail:
+            print(exc.detail, file=sys.stderr)
+        return EXIT_USAGE if exc.status == 400 else EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _service() -> Any:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from .probing import Prober
+    from .service import EnvHelperService
+
+    return EnvHelperService(kernel_spec_manager=KernelSpecManager(), prober=Prober())
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    service = _service()
+    if args.kernel:
+        payload = asyncio.run(service.environment(kernel=args.kernel, refresh=args.refresh))
+    else:
+        python = os.path.abspath(args.python) if args.python else sys.executable
+        payload = asyncio.run(_python_payload(service, python, args.refresh))
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        print(render_environment(payload, packages=args.packages))
+    return EXIT_OK if payload["state"] == "ok" else EXIT_UNAVAILABLE
+
+
+async def _python_payload(service: Any, python: str, refresh: bool) -> dict[str, Any]:
+    from .errors import ProbeError
+    from .service import environment_document
+
+    try:
+        env = await service.prober.probe(python, env=dict(os.environ), refresh=refresh)
+    except ProbeError as exc:
+        return {"schema": 1, "kernel": None, "state": "probe-failed", "reason": exc.message,
+                "detail": exc.detail, "environment": None}
+    return {"schema": 1, "kernel": None, "state": "ok", "reason": None, "detail": None,
+            "environment": environment_document(env)}
+
+
+def _kernels(args: argparse.Namespace) -> int:
+    payload = asyncio.run(_service().list_kernels())
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return EXIT_OK
+    rows = []
+    for k in payload["kernels"]:
+        summary = k.get("summary")
+        if summary:
+            what = f"Python {summary['python_version']}, {summary['kind']} at {summary['prefix']}, " \
+                   f"{summary['package_count']} packages"
+        else:
+            what = f"({k['state']}) {k.get('reason') or ''}".strip()
+        rows.append(f"{k['name']:<20} {k['display_name']:<28} {what}")
+    print("\n".join(rows) if rows else "No kernelspecs found.")
+    return EXIT_OK
+
+
+def render_environment(payload: dict[str, Any], *, packages: bool = False) -> str:
+    """The environment document as a person reads it in a terminal."""
+    lines: list[str] = []
+    kernel = payload.get("kernel")
+    if kernel:
+        lines.append(_row("Kernel", f"{kernel['display_name']} [{kernel['name']}]"))
+        if kernel.get("interpreter"):
+            lines.append(_row("Interpreter", f"{kernel['interpreter']} ({kernel.get('interpreter_source')})"))
+        if kernel.get("mismatch"):
+            lines.append(_row("Note", kernel["mismatch"]))
+    env = payload.get("environment")
+    if payload.get("state") != "ok" or not env:
+        lines.append(_row("State", payload.get("state", "unknown")))
+        if payload.get("reason"):
+            lines.append(_row("Reason", payload["reason"]))
+        if payload.get("detail"):
+            lines.append(_row("Detail", str(payload["detail"]).strip().replace("\n", "\n" + " " * 14)))
+        return "\n".join(lines)
+    if not kernel:
+        lines.append(_row("Interpreter", env["executable"]))
+    platform = env.get("platform") or {}
+    libc = platform.get("libc")
+    libc_text = f", {libc['name']} {libc['version']}" if libc else ""
+    implementation = _IMPLEMENTATIONS.get(env["implementation"], env["implementation"])
+    lines.append(_row("Python", f"{implementation} {env['python_version']} on "
+                      f"{platform.get('system', '?')} {platform.get('machine', '?')}{libc_text}"))
+    writable = "writable" if env.get("writable") else "NOT writable"
+    lines.append(_row("Environment", f"{env['kind']} at {env['prefix']} ({writable})"))
+    installers = env.get("installers") or {}
+    names = [f"{n} {v.get('version') or ''}".strip() for n, v in installers.items() if v]
+    lines.append(_row("Installers", ", ".join(names) if names else "none found"))
+    index = (env.get("index") or {}).get("pip") or {}
+    extra = index.get("extra_index_urls") or []
+    index_text = index.get("index_url") or "https://pypi.org/simple/ (default)"
+    lines.append(_row("Index", index_text + (f" + {len(extra)} extra" if extra else "")))
+    gpu = env.get("gpu") or {}
+    lines.append(_row("GPU", gpu.get("summary", "unknown")))
+    lines.append(_row("Packages", f"{env['package_count']} distributions"))
+    for warning in env.get("warnings") or []:
+        lines.append(_row("Warning", warning["message"]))
+    if packages:
+        lines.append("")
+        for dist in env.get("distributions") or []:
+            flags = " (editable)" if dist.get("editable") else ""
+            lines.append(f"  {dist['name']:<40} {dist['version']}{flags}")
+    return "\n".join(lines)
+
+
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
+
+
+def _row(label: str, value: str) -> str:
+    return f"{label:<13} {value}"

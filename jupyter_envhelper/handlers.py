@@ -1,0 +1,83 @@
+"""REST handlers: thin adapters from HTTP to the service.
+
+Every verb is ``@web.authenticated`` then ``@authorized`` against the
+``envhelper`` resource, so jupyter-server's own authentication and authorizer
+decide; POSTs get tornado's XSRF check through APIHandler. Domain errors map to
+HTTP statuses here and nowhere else, and a response never carries a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from .errors import EnvHelperError
+from .service import EnvHelperService
+
+AUTH_RESOURCE = "envhelper"
+
+
+class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def service(self) -> EnvHelperService:
+        service: EnvHelperService = self.extensionapp.service
+        return service
+
+    def finish_json(self, payload: dict[str, Any], status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """``{"message", "reason"}`` for every error; never a traceback."""
+        message = self._reason
+        reason = "error"
+        exc_info = kwargs.get("exc_info")
+        if exc_info:
+            exc = exc_info[1]
+            if isinstance(exc, web.HTTPError):
+                message = exc.log_message or message
+                reason = exc.reason or reason
+            else:
+                message = "Unexpected error in jupyter_envhelper; the server log has the details."
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message, "reason": reason}))
+
+    async def call(self, coro: Any) -> Any:
+        """Await a service call, translating domain errors to HTTP errors."""
+        try:
+            return await coro
+        except EnvHelperError as exc:
+            raise web.HTTPError(exc.status, exc.message, reason=exc.reason) from exc
+
+    def optional_argument(self, name: str) -> str | None:
+        value = self.get_query_argument(name, default=None)
+        return value.strip() if value and value.strip() else None
+
+
+class KernelsHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.finish_json(await self.call(self.service.list_kernels()))
+
+
+class EnvironmentHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        payload = await self.call(
+            self.service.environment(
+                kernel=self.optional_argument("kernel"),
+                kernel_id=self.optional_argument("kernel_id"),
+                refresh=self.get_query_argument("refresh", "0") in {"1", "true", "yes"},
+            )
+        )
+        self.finish_json(payload)

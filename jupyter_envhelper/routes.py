@@ -1,0 +1,17 @@
+"""The route table: every endpoint of the REST API, relative to the server's base_url.
+
+``docs/openapi.yaml`` describes the same paths; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .handlers import EnvironmentHandler, KernelsHandler
+
+NAMESPACE = "envhelper"
+
+ROUTES: list[tuple[str, Any]] = [
+    (f"{NAMESPACE}/kernels", KernelsHandler),
+    (f"{NAMESPACE}/environment", EnvironmentHandler),
+]

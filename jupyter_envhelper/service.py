@@ -1,0 +1,235 @@
+"""The one service object every surface talks to.
+
+Built once from configuration (by the server extension or the command line),
+it knows the kernelspecs, the running kernels (when there is a server) and the
+prober, and answers the questions in JSON-ready dicts. Handlers and the CLI
+stay thin adapters over it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from typing import Any
+
+from jupyter_core.utils import ensure_async
+
+from .environment import Environment
+from .errors import BadRequest, NotFound, ProbeError
+from .kernels import (
+    KERNEL_EXPRESSION_EXECUTABLE,
+    KernelTarget,
+    Resolution,
+    evaluate_in_kernel,
+    target_from_spec,
+)
+from .probing import Prober
+
+SCHEMA = 1
+
+
+class EnvHelperService:
+    def __init__(
+        self,
+        *,
+        kernel_spec_manager: Any,
+        prober: Prober,
+        kernel_manager: Any = None,
+        kernel_query_timeout: float = 5.0,
+        server_python: str = sys.executable,
+        log: logging.Logger | None = None,
+    ) -> None:
+        self.kernel_spec_manager = kernel_spec_manager
+        self.kernel_manager = kernel_manager
+        self.prober = prober
+        self.kernel_query_timeout = kernel_query_timeout
+        self.server_python = server_python
+        self.log = log or logging.getLogger("jupyter_envhelper")
+
+    # -- kernelspecs ---------------------------------------------------------------------------
+
+    async def kernel_targets(self) -> list[KernelTarget]:
+        specs = await ensure_async(self.kernel_spec_manager.get_all_specs())
+        targets = []
+        for name in sorted(specs):
+            try:
+                spec = await ensure_async(self.kernel_spec_manager.get_kernel_spec(name))
+            except Exception as exc:  # a broken kernel.json must not hide the others
+                self.log.warning("envhelper: cannot read kernelspec %s: %s", name, exc)
+                continue
+            targets.append(target_from_spec(name, spec, server_python=self.server_python))
+        return targets
+
+    async def kernel_target(self, name: str) -> KernelTarget:
+        try:
+            spec = await ensure_async(self.kernel_spec_manager.get_kernel_spec(name))
+        except Exception as exc:
+            raise NotFound(
+                f"There is no kernel named {name!r} on this server. "
+                "Known kernels are listed by GET /envhelper/kernels."
+            ) from exc
+        return target_from_spec(name, spec, server_python=self.server_python)
+
+    # -- answers -------------------------------------------------------------------------------
+
+    async def list_kernels(self) -> dict[str, Any]:
+        targets = await self.kernel_targets()
+        entries = await asyncio.gather(*(self._kernel_entry(t) for t in targets))
+        return {"schema": SCHEMA, "kernels": list(entries)}
+
+    async def _kernel_entry(self, target: KernelTarget) -> dict[str, Any]:
+        entry = _kernel_json(target)
+        state, reason, detail, env = await self._probe_target(target, target.resolution)
+        entry.update(
+            state=state,
+            reason=reason,
+            detail=detail,
+            summary=env.summary() if env is not None else None,
+        )
+        return entry
+
+    async def environment(
+        self, *, kernel: str | None = None, kernel_id: str | None = None, refresh: bool = False
+    ) -> dict[str, Any]:
+        if bool(kernel) == bool(kernel_id):
+            raise BadRequest("Give exactly one of `kernel` (a kernelspec name) or `kernel_id`.")
+        kernel_json: dict[str, Any]
+        if kernel_id:
+            target, resolution, kernel_json = await self._running_target(kernel_id)
+        else:
+            assert kernel is not None
+            target = await self.kernel_target(kernel)
+            resolution = target.resolution
+            kernel_json = _kernel_json(target)
+            kernel_json.update(
+                kernel_id=None,
+                spec_interpreter=target.interpreter,
+                confirmed_by_kernel=False,
+                mismatch=None,
+            )
+        state, reason, detail, env = await self._probe_target(target, resolution, refresh=refresh)
+        return {
+            "schema": SCHEMA,
+            "kernel": kernel_json,
+            "state": state,
+            "reason": reason,
+            "detail": detail,
+            "environment": environment_document(env) if env is not None else None,
+        }
+
+    async def resolve_environment(
+        self, *, kernel: str | None = None, kernel_id: str | None = None
+    ) -> Environment:
+        """The Environment of a kernel, or a ProbeError/NotFound saying why there is none."""
+        answer = await self.environment(kernel=kernel, kernel_id=kernel_id)
+        if answer["state"] != "ok":
+            raise ProbeError(answer["reason"] or "No environment.", detail=answer["detail"])
+        if kernel_id:
+            target, resolution, _ = await self._running_target(kernel_id)
+        else:
+            assert kernel is not None
+            target = await self.kernel_target(kernel)
+            resolution = target.resolution
+        assert resolution.interpreter is not None
+        return await self.prober.probe(resolution.interpreter, env=target.probe_env())
+
+    async def _running_target(
+        self, kernel_id: str
+    ) -> tuple[KernelTarget, Resolution, dict[str, Any]]:
+        if self.kernel_manager is None:
+            raise NotFound("Running kernels are only known inside a Jupyter server.")
+        try:
+            km = self.kernel_manager.get_kernel(kernel_id)
+        except KeyError as exc:
+            raise NotFound(
+                f"There is no running kernel with id {kernel_id!r}; it may have been shut down."
+            ) from exc
+        target = await self.kernel_target(km.kernel_name)
+        resolution = target.resolution
+        confirmed = False
+        mismatch = None
+        if target.is_python:
+            try:
+                answer = await evaluate_in_kernel(
+                    km, {"executable": KERNEL_EXPRESSION_EXECUTABLE}, timeout=self.kernel_query_timeout
+                )
+                executable = str(answer["executable"])
+                confirmed = True
+                if target.interpreter and not _same_file(target.interpreter, executable):
+                    mismatch = (
+                        f"The kernelspec points at {target.interpreter}, but the running kernel "
+                        f"uses {executable}. The running kernel wins."
+                    )
+                resolution = Resolution(executable, "running kernel")
+            except (TimeoutError, RuntimeError) as exc:
+                self.log.info("envhelper: kernel %s did not confirm its Python: %s", kernel_id, exc)
+        kernel_json = _kernel_json(target, resolution)
+        kernel_json.update(
+            kernel_id=kernel_id,
+            spec_interpreter=target.interpreter,
+            confirmed_by_kernel=confirmed,
+            mismatch=mismatch,
+        )
+        return target, resolution, kernel_json
+
+    async def _probe_target(
+        self, target: KernelTarget, resolution: Resolution, *, refresh: bool = False
+    ) -> tuple[str, str | None, str | None, Environment | None]:
+        if not target.is_python:
+            return "not-python", resolution.reason, None, None
+        if resolution.interpreter is None:
+            return "no-interpreter", resolution.reason, None, None
+        try:
+            env = await self.prober.probe(
+                resolution.interpreter, env=target.probe_env(), refresh=refresh
+            )
+        except ProbeError as exc:
+            return "probe-failed", exc.message, exc.detail, None
+        return "ok", None, None, env
+
+
+def environment_document(env: Environment) -> dict[str, Any]:
+    """The Environment as the REST API, the panel and ``inspect --json`` show it.
+
+    The probe's full document, plus the few facts every surface leads with, at
+    the top level so that clients don't each dig them out.
+    """
+    doc = env.to_json()
+    facts = doc.get("environment") or {}
+    paths = doc.get("paths") or {}
+    doc.update(
+        base_prefix=paths.get("base_prefix"),
+        writable=bool(facts.get("site_packages_writable")),
+        externally_managed=facts.get("externally_managed"),
+        package_count=len(doc.get("distributions") or []),
+        gpu={"summary": env.gpu_summary()},
+        elapsed_ms=env.data.get("elapsed_ms"),
+    )
+    return doc
+
+
+def _kernel_json(target: KernelTarget, resolution: Resolution | None = None) -> dict[str, Any]:
+    resolution = resolution or target.resolution
+    return {
+        "name": target.name,
+        "display_name": target.display_name,
+        "language": target.language,
+        "interpreter": resolution.interpreter,
+        "interpreter_source": resolution.source,
+    }
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Same interpreter *and* same environment.
+
+    Two venvs' ``bin/python`` are symlinks to one base interpreter, so
+    ``samefile`` alone would call them equal; the directories must match too.
+    """
+    if os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b)):
+        return True
+    try:
+        return os.path.samefile(os.path.dirname(a), os.path.dirname(b)) and os.path.samefile(a, b)
+    except OSError:
+        return False

@@ -1,0 +1,83 @@
+"""``python -m jupyter_envhelper`` as a person (or a script) runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_envhelper", *args],
+        capture_output=True, text=True, timeout=120, env=full_env, check=False,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return {"XDG_CACHE_HOME": str(tmp_path / "cache"), "JUPYTER_PATH": str(tmp_path / "jupyter")}
+
+
+def test_inspect_this_python_in_words(cli_env: dict[str, str]) -> None:
+    result = run_cli("inspect", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert f"CPython {platform.python_version()}" in result.stdout or \
+        f"cpython {platform.python_version()}" in result.stdout.lower()
+    assert "distributions" in result.stdout
+    assert "GPU" in result.stdout
+
+
+def test_inspect_json_is_the_api_document(cli_env: dict[str, str]) -> None:
+    result = run_cli("inspect", "--python", sys.executable, "--json", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["schema"] == 1
+    assert payload["state"] == "ok"
+    assert payload["environment"]["python_version"] == platform.python_version()
+    assert any(d["name"].lower() == "packaging" for d in payload["environment"]["distributions"])
+
+
+def test_inspect_packages_lists_them(cli_env: dict[str, str]) -> None:
+    result = run_cli("inspect", "--packages", env=cli_env)
+    assert result.returncode == 0
+    assert "packaging" in result.stdout
+
+
+def test_inspect_a_kernelspec(cli_env: dict[str, str], tmp_path: Path) -> None:
+    spec_dir = tmp_path / "jupyter" / "kernels" / "mine"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "My Kernel", "language": "python"}))
+    result = run_cli("inspect", "--kernel", "mine", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert "My Kernel [mine]" in result.stdout
+
+
+def test_unknown_kernel_is_a_clear_error(cli_env: dict[str, str]) -> None:
+    result = run_cli("inspect", "--kernel", "no-such-kernel", env=cli_env)
+    assert result.returncode == 1
+    assert "no-such-kernel" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_interpreter_is_a_state_not_a_crash(cli_env: dict[str, str], tmp_path: Path) -> None:
+    result = run_cli("inspect", "--python", str(tmp_path / "nope" / "python"), env=cli_env)
+    assert result.returncode == 1
+    assert "probe-failed" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_no_command_prints_usage() -> None:
+    result = run_cli()
+    assert result.returncode == 2
+    assert "inspect" in result.stdout
