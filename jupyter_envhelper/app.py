@@ -36,6 +36,7 @@ class EnvHelperApp(ExtensionApp):
     service: EnvHelperService
 
     def initialize_settings(self) -> None:
+        assert self.serverapp is not None
         prober = Prober(timeout=self.probe_timeout, cache_dir=self.cache_dir or None)
         self.service = EnvHelperService(
             kernel_spec_manager=self.serverapp.kernel_spec_manager,

@@ -32,10 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show the environment a kernel (or a Python interpreter) runs in.",
     )
     target = inspect.add_mutually_exclusive_group()
-    target.add_argument("--kernel", metavar="NAME", help="a kernelspec name (see `jupyter kernelspec list`)")
+    target.add_argument(
+        "--kernel", metavar="NAME", help="a kernelspec name (see `jupyter kernelspec list`)"
+    )
     target.add_argument("--python", metavar="PATH", help="a Python interpreter (default: this one)")
     inspect.add_argument("--json", action="store_true", help="print the JSON document")
-    inspect.add_argument("--packages", action="store_true", help="list every installed distribution")
+    inspect.add_argument(
+        "--packages", action="store_true", help="list every installed distribution"
+    )
     inspect.add_argument("--refresh", action="store_true", help="ignore cached probe results")
     inspect.set_defaults(handler=_inspect)
     kernels = sub.add_parser("kernels", help="every kernel with its interpreter")
@@ -92,10 +96,22 @@ async def _python_payload(service: Any, python: str, refresh: bool) -> dict[str,
     try:
         env = await service.prober.probe(python, env=dict(os.environ), refresh=refresh)
     except ProbeError as exc:
-        return {"schema": 1, "kernel": None, "state": "probe-failed", "reason": exc.message,
-                "detail": exc.detail, "environment": None}
-    return {"schema": 1, "kernel": None, "state": "ok", "reason": None, "detail": None,
-            "environment": environment_document(env)}
+        return {
+            "schema": 1,
+            "kernel": None,
+            "state": "probe-failed",
+            "reason": exc.message,
+            "detail": exc.detail,
+            "environment": None,
+        }
+    return {
+        "schema": 1,
+        "kernel": None,
+        "state": "ok",
+        "reason": None,
+        "detail": None,
+        "environment": environment_document(env),
+    }
 
 
 def _kernels(args: argparse.Namespace) -> int:
@@ -107,8 +123,10 @@ def _kernels(args: argparse.Namespace) -> int:
     for k in payload["kernels"]:
         summary = k.get("summary")
         if summary:
-            what = f"Python {summary['python_version']}, {summary['kind']} at {summary['prefix']}, " \
-                   f"{summary['package_count']} packages"
+            what = (
+                f"Python {summary['python_version']}, {summary['kind']} at {summary['prefix']}, "
+                f"{summary['package_count']} packages"
+            )
         else:
             what = f"({k['state']}) {k.get('reason') or ''}".strip()
         rows.append(f"{k['name']:<20} {k['display_name']:<28} {what}")
@@ -123,7 +141,9 @@ def render_environment(payload: dict[str, Any], *, packages: bool = False) -> st
     if kernel:
         lines.append(_row("Kernel", f"{kernel['display_name']} [{kernel['name']}]"))
         if kernel.get("interpreter"):
-            lines.append(_row("Interpreter", f"{kernel['interpreter']} ({kernel.get('interpreter_source')})"))
+            lines.append(
+                _row("Interpreter", f"{kernel['interpreter']} ({kernel.get('interpreter_source')})")
+            )
         if kernel.get("mismatch"):
             lines.append(_row("Note", kernel["mismatch"]))
     env = payload.get("environment")
@@ -132,7 +152,9 @@ def render_environment(payload: dict[str, Any], *, packages: bool = False) -> st
         if payload.get("reason"):
             lines.append(_row("Reason", payload["reason"]))
         if payload.get("detail"):
-            lines.append(_row("Detail", str(payload["detail"]).strip().replace("\n", "\n" + " " * 14)))
+            lines.append(
+                _row("Detail", str(payload["detail"]).strip().replace("\n", "\n" + " " * 14))
+            )
         return "\n".join(lines)
     if not kernel:
         lines.append(_row("Interpreter", env["executable"]))
@@ -140,8 +162,13 @@ def render_environment(payload: dict[str, Any], *, packages: bool = False) -> st
     libc = platform.get("libc")
     libc_text = f", {libc['name']} {libc['version']}" if libc else ""
     implementation = _IMPLEMENTATIONS.get(env["implementation"], env["implementation"])
-    lines.append(_row("Python", f"{implementation} {env['python_version']} on "
-                      f"{platform.get('system', '?')} {platform.get('machine', '?')}{libc_text}"))
+    lines.append(
+        _row(
+            "Python",
+            f"{implementation} {env['python_version']} on "
+            f"{platform.get('system', '?')} {platform.get('machine', '?')}{libc_text}",
+        )
+    )
     writable = "writable" if env.get("writable") else "NOT writable"
     lines.append(_row("Environment", f"{env['kind']} at {env['prefix']} ({writable})"))
     installers = env.get("installers") or {}

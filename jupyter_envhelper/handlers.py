@@ -27,7 +27,8 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def service(self) -> EnvHelperService:
-        service: EnvHelperService = self.extensionapp.service
+        app: Any = self.extensionapp
+        service: EnvHelperService = app.service
         return service
 
     def finish_json(self, payload: dict[str, Any], status: int = 200) -> None:

@@ -72,7 +72,7 @@ def is_python_language(language: str) -> bool:
 
 
 def kernel_environment(spec_env: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
-    """Merge a kernelspec's ``env`` onto ``environ``, expanding ``${VAR}`` as jupyter_client does."""
+    """Merge a kernelspec's ``env`` onto ``environ``, expanding ``${VAR}`` like jupyter_client."""
     merged = dict(environ)
     for key, value in spec_env.items():
         merged[key] = string.Template(str(value)).safe_substitute(environ)
@@ -136,7 +136,9 @@ def resolve_interpreter(
     return _resolve_command(args[0], env, server_python, source)
 
 
-def _resolve_command(cmd: str, env: Mapping[str, str], server_python: str, source: str) -> Resolution:
+def _resolve_command(
+    cmd: str, env: Mapping[str, str], server_python: str, source: str
+) -> Resolution:
     major, minor = sys.version_info[:2]
     if cmd in {"python", f"python{major}", f"python{major}.{minor}"}:
         # jupyter_client swaps these for the server's own interpreter.
@@ -239,7 +241,9 @@ _ACTIVATE = re.compile(r"(?:source|\.)\s+(\S+?)/bin/activate\b")
 _CONDA_ACTIVATE = re.compile(r"conda\s+activate\s+(\S+)")
 
 
-def _resolve_shell_wrapper(args: list[str], env: Mapping[str, str], server_python: str) -> Resolution:
+def _resolve_shell_wrapper(
+    args: list[str], env: Mapping[str, str], server_python: str
+) -> Resolution:
     """Best effort for ``bash -c "source X/bin/activate && exec python ..."``."""
     script = ""
     if "-c" in args and args.index("-c") + 1 < len(args):
@@ -250,7 +254,9 @@ def _resolve_shell_wrapper(args: list[str], env: Mapping[str, str], server_pytho
         except OSError:
             script = ""
     if not script:
-        return Resolution(None, None, "The kernel starts through a shell; start it to see its Python.")
+        return Resolution(
+            None, None, "The kernel starts through a shell; start it to see its Python."
+        )
     match = _ACTIVATE.search(script)
     if match:
         return _existing(_python_in_prefix(match.group(1)), "shell wrapper (activate)")

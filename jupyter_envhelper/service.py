@@ -153,7 +153,9 @@ class EnvHelperService:
         if target.is_python:
             try:
                 answer = await evaluate_in_kernel(
-                    km, {"executable": KERNEL_EXPRESSION_EXECUTABLE}, timeout=self.kernel_query_timeout
+                    km,
+                    {"executable": KERNEL_EXPRESSION_EXECUTABLE},
+                    timeout=self.kernel_query_timeout,
                 )
                 executable = str(answer["executable"])
                 confirmed = True

@@ -18,7 +18,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "jupyter_envhelper", *args],
-        capture_output=True, text=True, timeout=120, env=full_env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=full_env,
+        check=False,
     )
 
 
@@ -30,8 +34,10 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 def test_inspect_this_python_in_words(cli_env: dict[str, str]) -> None:
     result = run_cli("inspect", env=cli_env)
     assert result.returncode == 0, result.stderr
-    assert f"CPython {platform.python_version()}" in result.stdout or \
-        f"cpython {platform.python_version()}" in result.stdout.lower()
+    assert (
+        f"CPython {platform.python_version()}" in result.stdout
+        or f"cpython {platform.python_version()}" in result.stdout.lower()
+    )
     assert "distributions" in result.stdout
     assert "GPU" in result.stdout
 
@@ -55,9 +61,15 @@ def test_inspect_packages_lists_them(cli_env: dict[str, str]) -> None:
 def test_inspect_a_kernelspec(cli_env: dict[str, str], tmp_path: Path) -> None:
     spec_dir = tmp_path / "jupyter" / "kernels" / "mine"
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "My Kernel", "language": "python"}))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "My Kernel",
+                "language": "python",
+            }
+        )
+    )
     result = run_cli("inspect", "--kernel", "mine", env=cli_env)
     assert result.returncode == 0, result.stderr
     assert "My Kernel [mine]" in result.stdout
@@ -70,7 +82,9 @@ def test_unknown_kernel_is_a_clear_error(cli_env: dict[str, str]) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_missing_interpreter_is_a_state_not_a_crash(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_missing_interpreter_is_a_state_not_a_crash(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     result = run_cli("inspect", "--python", str(tmp_path / "nope" / "python"), env=cli_env)
     assert result.returncode == 1
     assert "probe-failed" in result.stdout

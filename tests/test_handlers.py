@@ -68,7 +68,9 @@ async def test_kernels_reports_non_python_and_missing_interpreters_as_states(
 async def test_a_probe_that_fails_is_a_state_with_the_stderr_tail(
     jp_fetch: Any, write_kernelspec: Any, make_script: Any
 ) -> None:
-    broken = make_script("python-broken", "#!/bin/sh\necho 'cannot start: libpython missing' >&2\nexit 3\n")
+    broken = make_script(
+        "python-broken", "#!/bin/sh\necho 'cannot start: libpython missing' >&2\nexit 3\n"
+    )
     write_kernelspec("broken", [str(broken), "-m", "ipykernel_launcher", "-f", "{connection_file}"])
 
     payload = await get_json(jp_fetch, "envhelper", "environment", kernel="broken")
@@ -143,7 +145,7 @@ async def test_running_kernel_wins_over_a_misleading_kernelspec(
     make_script("decoy-env/bin/activate", f"VIRTUAL_ENV={decoy}\nexport VIRTUAL_ENV\n")
     wrapper = make_script(
         "start-kernel.sh",
-        f"#!/bin/sh\n. {decoy}/bin/activate\nexec {sys.executable} -m ipykernel_launcher -f \"$1\"\n",
+        f'#!/bin/sh\n. {decoy}/bin/activate\nexec {sys.executable} -m ipykernel_launcher -f "$1"\n',
     )
     write_kernelspec("wrapped", ["/bin/sh", str(wrapper), "{connection_file}"])
     started = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": "wrapped"}))

@@ -85,7 +85,15 @@ def test_env_wrapper_is_seen_through(tmp_path: Path) -> None:
 
 def test_conda_run_with_prefix(tmp_path: Path) -> None:
     python = fake_python(tmp_path, "envs/torch")
-    argv = ["conda", "run", "--no-capture-output", "-p", str(tmp_path / "envs/torch"), "python", *LAUNCH]
+    argv = [
+        "conda",
+        "run",
+        "--no-capture-output",
+        "-p",
+        str(tmp_path / "envs/torch"),
+        "python",
+        *LAUNCH,
+    ]
     resolution = resolve_interpreter(argv, {})
     assert resolution.interpreter == str(python)
     assert resolution.source == "conda run"
@@ -103,8 +111,15 @@ def test_conda_run_with_name_finds_the_env_under_the_conda_root(tmp_path: Path) 
 
 def test_nb_conda_kernels_runner(tmp_path: Path) -> None:
     python = fake_python(tmp_path, "conda/envs/dl")
-    argv = ["python", "-m", "nb_conda_kernels.runner", str(tmp_path / "conda"),
-            str(tmp_path / "conda/envs/dl"), "python", *LAUNCH]
+    argv = [
+        "python",
+        "-m",
+        "nb_conda_kernels.runner",
+        str(tmp_path / "conda"),
+        str(tmp_path / "conda/envs/dl"),
+        "python",
+        *LAUNCH,
+    ]
     resolution = resolve_interpreter(argv, {})
     assert resolution.interpreter == str(python)
     assert resolution.source == "nb_conda_kernels runner"
@@ -118,7 +133,9 @@ def test_shell_wrapper_that_activates_a_venv(tmp_path: Path) -> None:
 
 
 def test_shell_wrapper_without_clues_asks_to_start_the_kernel() -> None:
-    resolution = resolve_interpreter(["bash", "-c", "exec start-my-kernel $1"], {"PATH": "/nowhere"})
+    resolution = resolve_interpreter(
+        ["bash", "-c", "exec start-my-kernel $1"], {"PATH": "/nowhere"}
+    )
     assert resolution.interpreter is None
     assert "start it" in (resolution.reason or "")
 
@@ -134,8 +151,13 @@ def test_resource_dir_is_substituted(tmp_path: Path) -> None:
     python = fake_python(tmp_path)
     target = target_from_spec(
         "k",
-        SimpleNamespace(argv=["{resource_dir}/bin/python", *LAUNCH], language="python", env={},
-                        display_name="K", resource_dir=str(tmp_path / "env")),
+        SimpleNamespace(
+            argv=["{resource_dir}/bin/python", *LAUNCH],
+            language="python",
+            env={},
+            display_name="K",
+            resource_dir=str(tmp_path / "env"),
+        ),
     )
     assert target.interpreter == str(python)
 

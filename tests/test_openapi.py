@@ -34,7 +34,9 @@ def test_documented_methods_exist_on_the_handlers() -> None:
         for method in operations:
             assert method in {"get", "post", "put", "delete", "patch"}
             assert method.upper() in handlers[path].SUPPORTED_METHODS
-            ours = [k for k in handlers[path].__mro__ if k.__module__.startswith("jupyter_envhelper")]
+            ours = [
+                k for k in handlers[path].__mro__ if k.__module__.startswith("jupyter_envhelper")
+            ]
             assert any(method in vars(k) for k in ours), (
                 f"{path} documents {method.upper()} but the handler does not implement it"
             )
