@@ -4,10 +4,10 @@ Writes two files into ``jupyter_envhelper/search/data/``:
 
 ``popular.json.gz``
     The most popular PyPI projects, most popular first (rank = position + 1), each as
-    ``[name, summary, keywords, latest_version]``. Summaries, keywords, ``Topic ::``
-    classifiers and versions come from PyPI's JSON API
-    (``https://pypi.org/pypi/<name>/json``); curated purpose words (``PURPOSE_TAGS``)
-    are added for projects whose own metadata does not say what they are for.
+    ``[name, summary, keywords, latest_version, purpose]``. Summaries, keywords,
+    ``Topic ::`` classifiers and versions come from PyPI's JSON API
+    (``https://pypi.org/pypi/<name>/json``); ``purpose`` holds curated words
+    (``PURPOSE_TAGS``) for projects whose own metadata does not say what they are for.
 
 ``import_names.json``
     Import name -> distribution names, for the common cases where they differ
@@ -168,7 +168,6 @@ IMPORT_NAMES: dict[str, list[str]] = {
     "onnxruntime": ["onnxruntime", "onnxruntime-gpu"],
     "pyspark": ["pyspark"],
     "mpi4py": ["mpi4py"],
-    "Image": ["pillow"],
     "lxml": ["lxml"],
     "dns": ["dnspython"],
     "ruamel": ["ruamel-yaml"],
@@ -191,8 +190,6 @@ IMPORT_NAMES: dict[str, list[str]] = {
     "sockshandler": ["pysocks"],
     "certifi": ["certifi"],
     "charset_normalizer": ["charset-normalizer"],
-    "pkg_about": ["pkg-about"],
-    "magic_wormhole": ["magic-wormhole"],
     "kafka": ["kafka-python"],
     "confluent_kafka": ["confluent-kafka"],
     "paho": ["paho-mqtt"],
@@ -236,7 +233,6 @@ IMPORT_NAMES: dict[str, list[str]] = {
     "prophet": ["prophet"],
     "fbprophet": ["fbprophet"],
     "pmdarima": ["pmdarima"],
-    "Levenshtein_": ["levenshtein"],
     "rapidfuzz": ["rapidfuzz"],
     "fuzzywuzzy": ["fuzzywuzzy"],
     "thefuzz": ["thefuzz"],
@@ -413,12 +409,13 @@ PURPOSE_TAGS: dict[str, str] = {
     "lightgbm": "machine learning gradient boosting",
     "catboost": "machine learning gradient boosting",
     "statsmodels": "statistics regression time series econometrics",
-    "torch": "deep learning neural network tensor gpu pytorch",
+    "torch": "deep learning neural network tensor gpu pytorch machine learning",
     "torchvision": "deep learning image computer vision pytorch",
     "torchaudio": "deep learning audio speech pytorch",
     "tensorflow": "deep learning neural network machine learning gpu",
-    "keras": "deep learning neural network",
-    "jax": "deep learning autodiff numerical gpu tpu",
+    "tensorflow-cpu": "deep learning neural network machine learning",
+    "keras": "deep learning neural network machine learning",
+    "jax": "deep learning machine learning autodiff numerical gpu tpu",
     "flax": "deep learning neural network jax",
     "transformers": "deep learning nlp language model llm pretrained",
     "diffusers": "deep learning image generation diffusion",
@@ -428,8 +425,8 @@ PURPOSE_TAGS: dict[str, str] = {
     "lightning": "deep learning training pytorch",
     "timm": "deep learning image computer vision",
     "onnxruntime": "deep learning inference",
-    "pillow": "image picture photo graphics resize",
-    "opencv-python": "image computer vision video camera",
+    "pillow": "image picture photo graphics resize image processing",
+    "opencv-python": "image computer vision video camera image processing",
     "opencv-python-headless": "image computer vision video",
     "opencv-contrib-python": "image computer vision video",
     "scikit-image": "image processing computer vision",
@@ -494,8 +491,15 @@ PURPOSE_TAGS: dict[str, str] = {
 
 # ``Topic ::`` leaves too generic to say what a project is for.
 GENERIC_TOPICS = {
-    "python modules", "utilities", "software development", "libraries", "internet",
-    "system", "other/nonlisted topic", "scientific/engineering", "application frameworks",
+    "python modules",
+    "utilities",
+    "software development",
+    "libraries",
+    "internet",
+    "system",
+    "other/nonlisted topic",
+    "scientific/engineering",
+    "application frameworks",
 }
 
 _SPLIT = re.compile(r"[,;\s]+")
@@ -509,9 +513,9 @@ def canonical(name: str) -> str:
 def read_seed(path: Path) -> list[str]:
     names: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            names.append(line)
+        name = line.split("#", 1)[0].strip()
+        if name:
+            names.append(name)
     return names
 
 
@@ -532,13 +536,13 @@ def ranked_names(names: list[str], limit: int) -> list[str]:
     return out[:limit]
 
 
-def keywords_of(info: dict[str, Any], name: str) -> str:
+def keywords_of(info: dict[str, Any]) -> str:
     words: list[str] = []
     raw = info.get("keywords") or ""
     if isinstance(raw, list):
         raw = " ".join(str(item) for item in raw)
-    for word in _SPLIT.split(str(raw).lower()):
-        word = word.strip("\"'()[]")
+    for raw_word in _SPLIT.split(str(raw).lower()):
+        word = raw_word.strip("\"'()[]")
         if 2 <= len(word) <= 24 and word not in words:
             words.append(word)
     topics: list[str] = []
@@ -547,8 +551,7 @@ def keywords_of(info: dict[str, Any], name: str) -> str:
             leaf = classifier.rsplit("::", 1)[-1].strip().lower()
             if leaf not in topics and leaf not in GENERIC_TOPICS and len(leaf) <= 40:
                 topics.append(leaf)
-    tags = PURPOSE_TAGS.get(canonical(name), "")
-    merged = [*tags.split(), *words[:MAX_KEYWORDS], *topics[:3]]
+    merged = [*words[:MAX_KEYWORDS], *topics[:3]]
     unique: list[str] = []
     for word in merged:
         if word not in unique:
@@ -616,9 +619,10 @@ def build_popular(names: list[str], infos: list[Any]) -> list[list[str | None]]:
         if info:
             display = str(info.get("name") or name)
             version = str(info.get("version") or "") or None
-            rows.append([display, summary_of(info), keywords_of(info, name), version])
+            purpose = PURPOSE_TAGS.get(canonical(name), "")
+            rows.append([display, summary_of(info), keywords_of(info), version, purpose])
         else:
-            rows.append([name, None, PURPOSE_TAGS.get(canonical(name), ""), None])
+            rows.append([name, None, "", None, PURPOSE_TAGS.get(canonical(name), "")])
     return rows
 
 
@@ -645,7 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         "format": 1,
         "generated": time.strftime("%Y-%m-%d", time.gmtime()),
         "source": "download-count stats" if args.stats else "scripts/search_seed.txt",
-        "fields": ["name", "summary", "keywords", "version"],
+        "fields": ["name", "summary", "keywords", "version", "purpose"],
         "projects": rows,
     }
     payload = json.dumps(popular, ensure_ascii=False, separators=(",", ":")).encode()
@@ -655,7 +659,9 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(imports, separators=(",", ":"), sort_keys=False) + "\n", encoding="utf-8"
     )
     elapsed = time.monotonic() - started
-    print(f"wrote {len(rows)} projects ({fetched} with metadata) in {elapsed:.0f}s", file=sys.stderr)
+    print(
+        f"wrote {len(rows)} projects ({fetched} with metadata) in {elapsed:.0f}s", file=sys.stderr
+    )
     return 0
 
 

@@ -105,7 +105,7 @@ def resolve_index_config(
         section = _section(probe, name)
         url = section.get("index_url")
         more = section.get("extra_index_urls") or []
-        if isinstance(url, str) and url or more:
+        if (isinstance(url, str) and url) or more:
             mains = _usable([url], warnings) if isinstance(url, str) else []
             main = mains[0] if mains else None
             extras = _usable([u for u in more if isinstance(u, str)], warnings)

@@ -68,9 +68,7 @@ def parse_core_metadata(
         try:
             requires_python = SpecifierSet(rp_text)
         except InvalidSpecifier:
-            warnings.append(
-                f"Ignored the invalid Requires-Python {rp_text!r} of {file.filename}."
-            )
+            warnings.append(f"Ignored the invalid Requires-Python {rp_text!r} of {file.filename}.")
     urls: dict[str, str] = {}
     for entry in _all(message, "Project-URL"):
         label, _, url = entry.partition(",")

@@ -29,8 +29,18 @@ from .models import DistributionFile, ProjectPage
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
-_IGNORED_SUFFIXES = (".egg", ".exe", ".msi", ".rpm", ".dmg", ".tar.bz2", ".tgz", ".tar.xz",
-                     ".tar", ".deb")
+_IGNORED_SUFFIXES = (
+    ".egg",
+    ".exe",
+    ".msi",
+    ".rpm",
+    ".dmg",
+    ".tar.bz2",
+    ".tgz",
+    ".tar.xz",
+    ".tar",
+    ".deb",
+)
 
 
 def is_json(content_type: str) -> bool:
@@ -166,8 +176,9 @@ def parse_project_json(body: bytes, page_url: str, index_url: str, project: str)
         raise IndexUnavailable(
             f"The index at {redact_url(page_url)} sent a project page without a file list."
         )
-    page = ProjectPage(name=canonicalize_name(project), index_url=index_url,
-                       api_version=api_version)
+    page = ProjectPage(
+        name=canonicalize_name(project), index_url=index_url, api_version=api_version
+    )
     for entry in files:
         if not isinstance(entry, dict):
             page.warnings.append(f"Skipped a malformed file entry on {project}'s page.")
@@ -225,7 +236,7 @@ def _parse_html(body: bytes, url: str) -> _AnchorParser:
     try:
         parser.feed(body.decode("utf-8", errors="replace"))
         parser.close()
-    except Exception as exc:  # noqa: BLE001 - html.parser has no documented error type
+    except Exception as exc:
         raise IndexUnavailable(
             f"The index at {redact_url(url)} sent an HTML page that cannot be read.",
             detail=str(exc),
@@ -237,8 +248,9 @@ def parse_project_html(body: bytes, page_url: str, index_url: str, project: str)
     parser = _parse_html(body, page_url)
     api_version = _check_api_version(parser.api_version, page_url)
     base = urljoin(page_url, parser.base) if parser.base else page_url
-    page = ProjectPage(name=canonicalize_name(project), index_url=index_url,
-                       api_version=api_version)
+    page = ProjectPage(
+        name=canonicalize_name(project), index_url=index_url, api_version=api_version
+    )
     for attrs, text in parser.anchors:
         href = attrs.get("href")
         if not href:
@@ -270,6 +282,8 @@ def parse_project_list(body: bytes, content_type: str, url: str) -> list[str]:
             raise IndexUnavailable(
                 f"The index at {redact_url(url)} sent a project list without projects."
             )
-        return [p["name"] for p in projects if isinstance(p, dict) and isinstance(p.get("name"), str)]
+        return [
+            p["name"] for p in projects if isinstance(p, dict) and isinstance(p.get("name"), str)
+        ]
     parser = _parse_html(body, url)
     return [text for _attrs, text in parser.anchors if text]

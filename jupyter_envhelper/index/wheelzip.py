@@ -37,7 +37,7 @@ class ZipReadError(Exception):
 @dataclass
 class RangeAnswer:
     """A range request's result: ``start`` is the offset of ``data`` in the file;
-    ``whole`` is True when the server sent the entire file instead."""
+    ``whole`` is True when the server ignored the range and sent the entire file."""
 
     data: bytes
     start: int
@@ -64,9 +64,11 @@ class _Window:
 
     def __init__(self, answer: RangeAnswer) -> None:
         self.pieces = [(answer.start, answer.data)]
+        self.whole = answer.whole
 
     def add(self, answer: RangeAnswer) -> None:
         self.pieces.append((answer.start, answer.data))
+        self.whole = self.whole or answer.whole
 
     def get(self, start: int, length: int) -> bytes | None:
         for offset, data in self.pieces:
@@ -81,7 +83,7 @@ def _find_directory(window: _Window, tail: RangeAnswer) -> tuple[int, int]:
     if at < 0 or len(data) - at < 22:
         raise ZipReadError("no end-of-central-directory record in the last bytes")
     _sig, _d, _cd, _n1, _n2, cd_size, cd_offset, _clen = struct.unpack_from("<4sHHHHIIH", data, at)
-    if cd_offset == _MASK32 or cd_size == _MASK32:
+    if _MASK32 in (cd_offset, cd_size):
         loc = at - 20
         if loc < 0 or data[loc : loc + 4] != _EOCD64_LOCATOR:
             raise ZipReadError("zip64 locator not found")
@@ -139,9 +141,7 @@ def _inflate(entry: _Entry, raw: bytes) -> bytes:
     raise ZipReadError(f"METADATA uses compression method {entry.method}")
 
 
-async def read_metadata_by_ranges(
-    fetch: RangeFetch, file: DistributionFile
-) -> tuple[bytes, bool]:
+async def read_metadata_by_ranges(fetch: RangeFetch, file: DistributionFile) -> tuple[bytes, bool]:
     """(METADATA bytes, whole file downloaded?) for the wheel ``file``."""
     url = file.url
     tail = await fetch(url, f"bytes=-{TAIL_BYTES}")
@@ -178,5 +178,4 @@ async def read_metadata_by_ranges(
         raw = window.get(start, entry.compressed_size)
         if raw is None:
             raise ZipReadError("the server did not send the METADATA bytes asked for")
-    whole = any(len(data) >= tail.total for _offset, data in window.pieces)
-    return _inflate(entry, raw), whole
+    return _inflate(entry, raw), window.whole

@@ -58,11 +58,7 @@ class ImportNameMap:
 @lru_cache(maxsize=1)
 def load_import_names() -> dict[str, list[str]]:
     """The shipped map of common mismatches (read once)."""
-    raw = resources.files(__package__).joinpath("data", "import_names.json").read_text("utf-8")
+    data_dir = resources.files(__package__).joinpath("data")
+    raw = data_dir.joinpath("import_names.json").read_text("utf-8")
     data = json.loads(raw)
     return {str(key): [str(dist) for dist in value] for key, value in data["imports"].items()}
-
-
-def merged(*sources: ImportNames | None) -> ImportNameMap:
-    """One map over several sources; earlier sources' distributions come first."""
-    return ImportNameMap(*(source for source in sources if source))

@@ -74,9 +74,3 @@ class NameTable:
             if not name.startswith(prefix):
                 return
             yield name
-
-    def count_prefix(self, prefix: str) -> int:
-        """How many names start with ``prefix``."""
-        start = bisect_left(self._sorted, prefix)
-        end = bisect_left(self._sorted, prefix + "\x7f")
-        return end - start

@@ -5,7 +5,8 @@ Over the popular projects only (they are the ones with summaries). Explainable s
 * text is split into words, lower-cased, lightly stemmed (``plotting`` -> ``plot``,
   ``images`` -> ``image``), British spellings folded (``visualisation``); adjacent words
   also form a pair token (``deep_learn``) so phrases count more than scattered words;
-* a word found in a project's name weighs 3, in its keywords 2, in its summary 1;
+* a word found in a project's curated purpose words weighs 3, in its name 2.5, in its
+  keywords 2, in its summary 1.5;
 * each query word counts by its rarity (``idf = ln(1 + N / df)``);
 * a small synonym table widens a query word (``photo`` -> ``image``) at 0.7 weight;
 * relevance = matched weight / best possible weight, times the share of query words
@@ -21,18 +22,23 @@ from dataclasses import dataclass
 
 from .popular import PopularTable
 
-NAME_WEIGHT = 3.0
+PURPOSE_WEIGHT = 3.0
+NAME_WEIGHT = 2.5
 KEYWORD_WEIGHT = 2.0
-SUMMARY_WEIGHT = 1.0
+SUMMARY_WEIGHT = 1.5
 SYNONYM_WEIGHT = 0.7
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
+_WORD = re.compile(r"[^\W_][\w+#]*")
 
-STOPWORDS = frozenset(
-    """a an and are as at be by can do for from get how i in into is it its me my of on or
-    that the this to use used using want need with without python py library libraries lib
-    package packages module modules tool tools simple easy fast pure based some way""".split()
-)
+# fmt: off
+STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "for", "from", "get", "how",
+    "i", "in", "into", "is", "it", "its", "me", "my", "of", "on", "or", "that", "the", "this",
+    "to", "use", "used", "using", "want", "need", "with", "without", "python", "py", "library",
+    "libraries", "lib", "package", "packages", "module", "modules", "tool", "tools", "simple",
+    "easy", "fast", "pure", "based", "some", "way",
+})
+# fmt: on
 
 _BRITISH = (("isation", "ization"), ("ising", "izing"), ("colour", "color"), ("yse", "yze"))
 
@@ -137,6 +143,7 @@ class PurposeIndex:
         for position, project in enumerate(popular):
             self._names.append(project.canonical_name)
             fields = (
+                (project.purpose, PURPOSE_WEIGHT),
                 (project.canonical_name.replace("-", " "), NAME_WEIGHT),
                 (project.keywords, KEYWORD_WEIGHT),
                 (project.summary or "", SUMMARY_WEIGHT),
@@ -181,7 +188,7 @@ class PurposeIndex:
                 continue  # a pair no project has is no phrase to miss
             # Unknown words still count in the best possible score: a query of one known
             # and one unknown word matches at most half.
-            best_possible += NAME_WEIGHT * (idf_best or math.log(1 + len(self._names)))
+            best_possible += PURPOSE_WEIGHT * (idf_best or math.log(1 + len(self._names)))
             for doc, value in weights.items():
                 scores[doc] = scores.get(doc, 0.0) + value
                 if is_word:

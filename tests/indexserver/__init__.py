@@ -8,7 +8,7 @@ exposes them to pytest (``index_server`` factory and ``sample_index``).
 
 from __future__ import annotations
 
-from .server import Fault, IndexServer, PathStats
+from .server import Fault, IndexServer, IndexServerFactory, PathStats
 from .wheels import BuiltFile, DistSpec, build_dist, build_sdist, build_wheel
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "DistSpec",
     "Fault",
     "IndexServer",
+    "IndexServerFactory",
     "PathStats",
     "build_dist",
     "build_sdist",

@@ -10,15 +10,13 @@ Register with ``pytest_plugins = ("tests.indexserver.fixtures",)`` (tests/confte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
 
-from .server import IndexServer
+from .server import IndexServer, IndexServerFactory
 from .wheels import DistSpec
-
-IndexServerFactory = Callable[..., IndexServer]
 
 _PLATFORMS = (
     "manylinux_2_17_x86_64.manylinux2014_x86_64",
@@ -30,16 +28,24 @@ SAMPLE_DISTS: tuple[DistSpec, ...] = (
     # Several versions with Requires-Python bounds, a pre-release and yanked files.
     DistSpec("alpha", "1.0", requires_python=">=3.7", summary="Alpha, the old one"),
     DistSpec("alpha", "1.0", kind="sdist", requires_python=">=3.7"),
-    DistSpec("alpha", "2.0", requires_python=">=3.9", requires_dist=("beta>=1.0",),
-             summary="Alpha"),
+    DistSpec(
+        "alpha", "2.0", requires_python=">=3.9", requires_dist=("beta>=1.0",), summary="Alpha"
+    ),
     DistSpec("alpha", "2.0", kind="sdist", requires_python=">=3.9", requires_dist=("beta>=1.0",)),
-    DistSpec("alpha", "2.1", requires_python=">=3.9", requires_dist=("beta>=1.0",),
-             yanked="broken import on Windows"),
+    DistSpec(
+        "alpha",
+        "2.1",
+        requires_python=">=3.9",
+        requires_dist=("beta>=1.0",),
+        yanked="broken import on Windows",
+    ),
     DistSpec("alpha", "3.0", requires_python=">=3.12", requires_dist=("beta>=2",)),
     DistSpec("alpha", "3.1rc1", requires_python=">=3.12", requires_dist=("beta>=2",)),
     # Dependencies with extras and markers.
     DistSpec(
-        "beta", "1.5", summary="Beta with extras",
+        "beta",
+        "1.5",
+        summary="Beta with extras",
         extras=("fast", "docs"),
         requires_dist=(
             'gamma>=0.5; extra == "fast"',
@@ -64,14 +70,27 @@ SAMPLE_DISTS: tuple[DistSpec, ...] = (
     DistSpec("delta", "1.0", padding=400_000, summary="Delta, big and without .metadata"),
     DistSpec("delta", "1.0", kind="sdist"),
     # Local version labels, torch-shaped.
-    DistSpec("torchlike", "2.1.0", tags="cp311-cp311-manylinux_2_17_x86_64",
-             requires_dist=("alpha>=1",), module="torchlike"),
-    DistSpec("torchlike", "2.1.0+cpu", tags="cp311-cp311-manylinux_2_17_x86_64",
-             module="torchlike"),
-    DistSpec("torchlike", "2.1.0+cu121", tags="cp311-cp311-manylinux_2_17_x86_64",
-             module="torchlike", requires_dist=("nvidia-fake-cuda==12.1",)),
-    # A wheel that fails to install (a member escapes the target directory).
-    DistSpec("brokenwheel", "1.0", broken="path-escape"),
+    DistSpec(
+        "torchlike",
+        "2.1.0",
+        tags="cp311-cp311-manylinux_2_17_x86_64",
+        requires_dist=("alpha>=1",),
+        module="torchlike",
+    ),
+    DistSpec(
+        "torchlike", "2.1.0+cpu", tags="cp311-cp311-manylinux_2_17_x86_64", module="torchlike"
+    ),
+    DistSpec(
+        "torchlike",
+        "2.1.0+cu121",
+        tags="cp311-cp311-manylinux_2_17_x86_64",
+        module="torchlike",
+        requires_dist=("nvidia-fake-cuda==12.1",),
+    ),
+    # Wheels that fail to install: pip and uv both refuse Wheel-Version 9.0; pip (not uv)
+    # refuses a member that escapes the target directory.
+    DistSpec("brokenwheel", "1.0", broken="wheel-version"),
+    DistSpec("escapingwheel", "1.0", broken="path-escape"),
 )
 
 SAMPLE_NO_METADATA = ("delta",)

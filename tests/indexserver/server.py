@@ -15,12 +15,14 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from packaging.version import Version
 
 from .wheels import BuiltFile, DistSpec, build_dist
 
@@ -67,9 +69,18 @@ class IndexServer:
         dists: Iterable[DistSpec],
         *,
         no_metadata: Iterable[str] = (),
+        hidden_metadata: Iterable[str] = (),
         auth: tuple[str, str] | None = None,
         api_version: str = "1.1",
+        html_only: bool = False,
+        vulnerabilities: Mapping[str, list[dict[str, Any]]] | None = None,
     ) -> None:
+        """``no_metadata``: projects without ``.metadata`` files. ``hidden_metadata``:
+        projects whose ``.metadata`` files exist but are not advertised (like the PyPI
+        front end reachable here). ``html_only``: ignore ``Accept``, serve PEP 503 HTML.
+        ``vulnerabilities``: project -> records; those projects (only) also get a PyPI
+        style JSON API document at ``/pypi/<name>/json`` with its ``vulnerabilities``.
+        """
         self.files: dict[str, BuiltFile] = {}
         self.projects: dict[str, list[BuiltFile]] = {}
         self.display_names: dict[str, str] = {}
@@ -80,6 +91,9 @@ class IndexServer:
             self.projects.setdefault(key, []).append(built)
             self.display_names.setdefault(key, spec.name)
         self.no_metadata = {normalize(n) for n in no_metadata}
+        self.hidden_metadata = {normalize(n) for n in hidden_metadata}
+        self.html_only = html_only
+        self.vulnerabilities = {normalize(k): list(v) for k, v in (vulnerabilities or {}).items()}
         self.auth = auth
         self.api_version = api_version
         self.faults: dict[str | None, Fault] = {}
@@ -93,11 +107,13 @@ class IndexServer:
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> IndexServer:
         handler = type("Handler", (_Handler,), {"index": self})
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        httpd = _Server(("127.0.0.1", 0), handler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -173,6 +189,10 @@ class IndexServer:
             if full:
                 stats.full_downloads += 1
 
+    def _record_shortfall(self, path: str, missing: int) -> None:
+        with self._lock:
+            self.stats[path].bytes -= missing
+
     def _fault_for(self, project: str | None, is_file: bool) -> Fault | None:
         with self._lock:
             fault = self.faults.get(project) if project else None
@@ -200,7 +220,7 @@ class IndexServer:
         }
         if spec.upload_time:
             entry["upload-time"] = spec.upload_time
-        if normalize(spec.name) not in self.no_metadata:
+        if normalize(spec.name) not in self.no_metadata | self.hidden_metadata:
             entry["core-metadata"] = {"sha256": built.metadata_sha256}
             entry["dist-info-metadata"] = {"sha256": built.metadata_sha256}
         return entry
@@ -239,13 +259,32 @@ class IndexServer:
         )
         return body.encode()
 
+    def json_api(self, project: str) -> bytes | None:
+        """A PyPI-style ``/pypi/<name>/json`` document, for projects given vulnerabilities."""
+        key = normalize(project)
+        if key not in self.vulnerabilities or key not in self.projects:
+            return None
+        latest = max(self.projects[key], key=lambda b: Version(b.spec.version)).spec
+        info = {
+            "name": self.display_names[key],
+            "version": latest.version,
+            "summary": latest.summary,
+        }
+        return json.dumps({"info": info, "vulnerabilities": self.vulnerabilities[key]}).encode()
+
     def list_json(self) -> bytes:
         projects = [{"name": self.display_names[p]} for p in sorted(self.projects)]
-        return json.dumps({"meta": {"api-version": self.api_version}, "projects": projects}).encode()
+        return json.dumps(
+            {"meta": {"api-version": self.api_version}, "projects": projects}
+        ).encode()
 
     def list_html(self) -> bytes:
         rows = [f'<a href="{p}/">{self.display_names[p]}</a>' for p in sorted(self.projects)]
         return ("<!DOCTYPE html>\n<html><body>\n" + "\n".join(rows) + "\n</body></html>\n").encode()
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops bursts of parallel connects (1 s SYN retry)
 
 
 def _wants_json(accept: str) -> bool:
@@ -286,6 +325,7 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
 class _Handler(BaseHTTPRequestHandler):
     index: IndexServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes
     server_version = "EnvhelperTestIndex/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -301,17 +341,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         index = self.index
         parts = urlsplit(self.path)
-        path = parts.path
+        path = unquote(parts.path)
         query = parse_qs(parts.query)
         with index._lock:
             index.log.append((self.command, path, dict(self.headers.items())))
         if index.auth is not None and not self._authorized(index.auth):
-            self._send(path, 401, b"authentication required", "text/plain",
-                       extra={"WWW-Authenticate": 'Basic realm="test index"'}, head=head)
+            self._send(
+                path,
+                401,
+                b"authentication required",
+                "text/plain",
+                extra={"WWW-Authenticate": 'Basic realm="test index"'},
+                head=head,
+            )
             return
         project, filename = None, None
         if path.startswith("/simple/"):
-            rest = path[len("/simple/"):]
+            rest = path[len("/simple/") :]
             if rest:
                 name = rest.rstrip("/")
                 if name != normalize(name) or not rest.endswith("/"):
@@ -319,12 +365,19 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 project = name
         elif path.startswith("/files/"):
-            filename = path[len("/files/"):]
+            filename = path[len("/files/") :]
             base = filename[: -len(".metadata")] if filename.endswith(".metadata") else filename
             built = index.files.get(base)
             project = normalize(built.spec.name) if built else None
         elif path in ("", "/", "/simple"):
             self._redirect(path, "/simple/")
+            return
+        elif path.startswith("/pypi/") and path.endswith("/json"):
+            body = index.json_api(path[len("/pypi/") : -len("/json")].strip("/"))
+            if body is None:
+                self._send(path, 404, b"not found", "text/plain", head=head)
+            else:
+                self._send(path, 200, body, "application/json", head=head)
             return
         fault = index._fault_for(project, is_file=filename is not None)
         if fault is not None and fault.mode == "hang":
@@ -340,36 +393,50 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/simple/":
             as_json = self._choose_json(query)
             body = index.list_json() if as_json else index.list_html()
-            self._send(path, 200, body, JSON_TYPE if as_json else "text/html", head=head,
-                       fault=fault)
+            self._send(
+                path, 200, body, JSON_TYPE if as_json else "text/html", head=head, fault=fault
+            )
         else:
             self._send(path, 404, b"not found", "text/plain", head=head)
 
     def _choose_json(self, query: dict[str, list[str]]) -> bool:
+        if self.index.html_only:
+            return False
         if "format" in query:
             return query["format"][0] == "json"
         return _wants_json(self.headers.get("Accept", "text/html"))
 
-    def _serve_project(self, path: str, project: str, query: dict[str, list[str]],
-                       head: bool, fault: Fault | None) -> None:
+    def _serve_project(
+        self, path: str, project: str, query: dict[str, list[str]], head: bool, fault: Fault | None
+    ) -> None:
         index = self.index
         if project not in index.projects:
             self._send(path, 404, b"not found", "text/plain", head=head)
             return
         as_json = self._choose_json(query)
         if fault is not None and fault.mode == "broken-page":
-            body = (b'{"meta": {"api-version": "1.1"}, "name": "x", "files": [{"filen'
-                    if as_json else
-                    b'<html><body><a href="../../files/%%%">not-a-dist.txt</a>'
-                    b'<a href="../../files/broken-1.0-garbage.whl#sha256=zz">broken-1.0-garbage.whl'
-                    b'<a data-requires-python="&gt;=3.x!!" href="../../files/'
-                    + project.encode() + b'-notaversion.tar.gz">' + project.encode()
-                    + b'-notaversion.tar.gz</a>\n<a href=')
+            body = (
+                b'{"meta": {"api-version": "1.1"}, "name": "x", "files": [{"filen'
+                if as_json
+                else b'<html><body><a href="../../files/%%%">not-a-dist.txt</a>'
+                b'<a href="../../files/broken-1.0-garbage.whl#sha256=zz">broken-1.0-garbage.whl'
+                b'<a data-requires-python="&gt;=3.x!!" href="../../files/'
+                + project.encode()
+                + b'-notaversion.tar.gz">'
+                + project.encode()
+                + b"-notaversion.tar.gz</a>\n<a href="
+            )
             fault = None
         else:
             body = index.project_json(project) if as_json else index.project_html(project)
-        self._send(path, 200, body, JSON_TYPE if as_json else "text/html; charset=utf-8",
-                   head=head, fault=fault)
+        self._send(
+            path,
+            200,
+            body,
+            JSON_TYPE if as_json else "text/html; charset=utf-8",
+            head=head,
+            fault=fault,
+        )
 
     def _serve_file(self, path: str, filename: str, head: bool, fault: Fault | None) -> None:
         index = self.index
@@ -378,8 +445,9 @@ class _Handler(BaseHTTPRequestHandler):
             if built is None or normalize(built.spec.name) in index.no_metadata:
                 self._send(path, 404, b"not found", "text/plain", head=head)
                 return
-            self._send(path, 200, built.metadata, "application/octet-stream", head=head,
-                       fault=fault)
+            self._send(
+                path, 200, built.metadata, "application/octet-stream", head=head, fault=fault
+            )
             return
         built = index.files.get(filename)
         if built is None:
@@ -391,13 +459,26 @@ class _Handler(BaseHTTPRequestHandler):
         if range_header:
             span = _parse_range(range_header, len(data))
             if span is None:
-                self._send(path, 416, b"", ctype, head=head,
-                           extra={"Content-Range": f"bytes */{len(data)}"})
+                self._send(
+                    path,
+                    416,
+                    b"",
+                    ctype,
+                    head=head,
+                    extra={"Content-Range": f"bytes */{len(data)}"},
+                )
                 return
             start, end = span
-            self._send(path, 206, data[start : end + 1], ctype, head=head, fault=fault,
-                       extra={"Content-Range": f"bytes {start}-{end}/{len(data)}"},
-                       full=start == 0 and end == len(data) - 1)
+            self._send(
+                path,
+                206,
+                data[start : end + 1],
+                ctype,
+                head=head,
+                fault=fault,
+                extra={"Content-Range": f"bytes {start}-{end}/{len(data)}"},
+                full=start == 0 and end == len(data) - 1,
+            )
             return
         self._send(path, 200, data, ctype, head=head, fault=fault, full=True)
 
@@ -410,9 +491,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _redirect(self, path: str, location: str) -> None:
         self._send(path, 301, b"", "text/plain", extra={"Location": location}, head=False)
 
-    def _send(self, path: str, status: int, body: bytes, ctype: str, *, head: bool,
-              extra: dict[str, str] | None = None, fault: Fault | None = None,
-              full: bool = False) -> None:
+    def _send(
+        self,
+        path: str,
+        status: int,
+        body: bytes,
+        ctype: str,
+        *,
+        head: bool,
+        extra: dict[str, str] | None = None,
+        fault: Fault | None = None,
+        full: bool = False,
+    ) -> None:
         headers = {"Content-Type": ctype, **(extra or {})}
         if status in (200, 206):
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -431,6 +521,9 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Length"] = str(len(body))
         if status in (301, 302) or "Vary" not in headers:
             headers["Vary"] = "Accept"
+        # Counted before sending: a client may check the counters as soon as it has the body.
+        planned = len(body_to_send)
+        self.index._record(path, status, planned, full and not head)
         try:
             self.send_response(status)
             for key, value in headers.items():
@@ -439,7 +532,8 @@ class _Handler(BaseHTTPRequestHandler):
             sent = self._write(body_to_send, fault)
         except (BrokenPipeError, ConnectionResetError):
             sent = 0
-        self.index._record(path, status, sent, full and not head)
+        if sent != planned:
+            self.index._record_shortfall(path, planned - sent)
 
     def _not_modified(self, etag: str) -> bool:
         if_none_match = self.headers.get("If-None-Match")
@@ -466,3 +560,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             sent += len(piece)
         return sent
+
+
+IndexServerFactory = Callable[..., IndexServer]

@@ -18,7 +18,7 @@ import re
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 # A fixed timestamp keeps archives (and so ETags and hashes) reproducible.
 _ZIP_DATE = (2024, 1, 1, 0, 0, 0)
@@ -32,7 +32,8 @@ class DistSpec:
     ``tags`` is the wheel's tag triple(s), e.g. ``"cp311-cp311-manylinux_2_17_x86_64"``
     or ``"py3-none-any"``; ignored for sdists. ``broken`` is ``None``,
     ``"path-escape"`` (a member named ``../``: pip and uv refuse to install it) or
-    ``"bad-record"`` (RECORD hashes do not match the files).
+    ``"bad-record"`` (RECORD hashes do not match the files) or ``"wheel-version"``
+    (``Wheel-Version: 9.0``: pip and uv both refuse it before installing anything).
     """
 
     name: str
@@ -133,7 +134,7 @@ def _zip(members: list[tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def build_wheel(spec: DistSpec) -> BuiltFile:
     """A wheel for ``spec``: module first, padding, then ``.dist-info`` (RECORD last)."""
     dist_info = f"{spec.dist_name}-{spec.version}.dist-info"
@@ -145,8 +146,9 @@ def build_wheel(spec: DistSpec) -> BuiltFile:
             for plat in platforms.split("."):
                 tag_lines.append(f"Tag: {py}-{abi}-{plat}")
     pure = "true" if spec.tags == "py3-none-any" else "false"
+    wheel_version = "9.0" if spec.broken == "wheel-version" else "1.0"
     wheel_text = (
-        "Wheel-Version: 1.0\nGenerator: envhelper-tests\n"
+        f"Wheel-Version: {wheel_version}\nGenerator: envhelper-tests\n"
         f"Root-Is-Purelib: {pure}\n" + "\n".join(tag_lines) + "\n"
     ).encode()
     members: list[tuple[str, bytes]] = [(f"{spec.module_name}/__init__.py", _module_source(spec))]
@@ -213,15 +215,15 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 '''
 
 
-@lru_cache(maxsize=None)
+@cache
 def build_sdist(spec: DistSpec) -> BuiltFile:
     """An sdist for ``spec``: PKG-INFO, pyproject.toml, the module and an in-tree backend."""
     root = f"{spec.dist_name}-{spec.version}"
     pkg_info = render_metadata(spec).encode()
     pyproject = (
-        '[build-system]\nrequires = []\nbuild-backend = "_envhelper_backend"\n'
-        'backend-path = ["."]\n'
-    ).encode()
+        b'[build-system]\nrequires = []\nbuild-backend = "_envhelper_backend"\n'
+        b'backend-path = ["."]\n'
+    )
     members = [
         ("PKG-INFO", pkg_info),
         ("pyproject.toml", pyproject),

@@ -1,0 +1,26 @@
+"""Package index client (Jupyter-free): Simple API pages, core metadata, compatibility."""
+
+from __future__ import annotations
+
+from .client import IndexClient
+from .compatibility import Compatibility, TargetPython, check_compatibility, describe_platform
+from .config import PYPI_SIMPLE, IndexConfig, resolve_index_config, ssl_context_from_env
+from .credentials import redact_url
+from .models import ClientStats, CoreMetadata, DistributionFile, ProjectPage
+
+__all__ = [
+    "PYPI_SIMPLE",
+    "ClientStats",
+    "Compatibility",
+    "CoreMetadata",
+    "DistributionFile",
+    "IndexClient",
+    "IndexConfig",
+    "ProjectPage",
+    "TargetPython",
+    "check_compatibility",
+    "describe_platform",
+    "redact_url",
+    "resolve_index_config",
+    "ssl_context_from_env",
+]

@@ -1,0 +1,335 @@
+"""``IndexClient``: projects, files and core metadata from Simple API indexes.
+
+How metadata is read, cheapest first:
+
+1. the ``.metadata`` file when the page advertises it (PEP 658/714), hash-checked;
+2. for wheels, ``<url>.metadata`` tried *optimistically* when the file is hosted by
+   PyPI (``files.pythonhosted.org``, which serves it for every wheel even when a
+   front end strips ``core-metadata`` from the pages) or when ``optimistic_metadata``
+   is True; the first 404 from a host turns the guess off for that host;
+3. for wheels, METADATA read out of the remote zip with HTTP range requests;
+4. last resort, the whole file (counted in ``stats.full_downloads`` and warned
+   about); an sdist yields its PKG-INFO. Without it, metadata is "unavailable".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from packaging.utils import canonicalize_name
+
+from ..errors import EnvHelperError, IndexTimeout, IndexUnavailable, NotFound
+from .cache import DEFAULT_PAGE_FRESHNESS, HttpCache
+from .config import IndexConfig, ssl_context_from_env
+from .credentials import redact_url
+from .fetcher import Fetcher
+from .metadata import (
+    extract_pkg_info,
+    metadata_from_wheel_bytes,
+    parse_core_metadata,
+    unavailable_metadata,
+)
+from .models import ClientStats, CoreMetadata, DistributionFile, ProjectPage
+from .pages import ACCEPT, is_json, parse_project_html, parse_project_json, parse_project_list
+from .wheelzip import ZipReadError, read_metadata_by_ranges
+
+log = logging.getLogger(__name__)
+
+PYPI_FILE_HOSTS = frozenset({"files.pythonhosted.org"})
+DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
+
+
+class IndexClient:
+    """Asynchronous client for one ``IndexConfig``; one per event loop.
+
+    Pass ``client`` (an ``httpx.AsyncClient`` you own) or ``transport`` to control
+    the HTTP layer, as tests do; otherwise one AsyncClient is made with proxies from
+    the environment and CA bundles from PIP_CERT / SSL_CERT_FILE / REQUESTS_CA_BUNDLE.
+    """
+
+    def __init__(
+        self,
+        config: IndexConfig | None = None,
+        *,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        cache_dir: str | Path | None = None,
+        timeout: float = 15.0,
+        connect_timeout: float = 5.0,
+        total_timeout: float | None = 120.0,
+        max_concurrency: int = 16,
+        retries: int = 3,
+        backoff: float = 0.5,
+        page_freshness: float = DEFAULT_PAGE_FRESHNESS,
+        optimistic_metadata: bool | None = None,
+        allow_downloads: bool = True,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD,
+        use_netrc: bool = True,
+    ) -> None:
+        self.config = config or IndexConfig()
+        self._fetcher = Fetcher(
+            client=client,
+            transport=transport,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            total_timeout=total_timeout,
+            max_concurrency=max_concurrency,
+            retries=retries,
+            backoff=backoff,
+            cache=HttpCache(cache_dir) if cache_dir is not None else None,
+            page_freshness=page_freshness,
+            use_netrc=use_netrc,
+            verify=ssl_context_from_env() if client is None else True,
+        )
+        # Credentials are split off here once: everything else sees clean URLs.
+        self.index_urls = [self._fetcher.add_credentials(u) for u in self.config.search_order]
+        self.strategy = self.config.strategy
+        self.optimistic_metadata = optimistic_metadata
+        self.allow_downloads = allow_downloads
+        self.max_download_bytes = max_download_bytes
+        self.warnings: list[str] = list(self.config.warnings)
+        self._no_metadata_hosts: set[str] = set()
+        self._pages: dict[str, asyncio.Task[ProjectPage]] = {}
+        self._metadata: dict[str, CoreMetadata] = {}
+
+    def __repr__(self) -> str:
+        urls = ", ".join(redact_url(u) for u in self.index_urls)
+        return f"IndexClient([{urls}], strategy={self.strategy!r})"
+
+    @property
+    def stats(self) -> ClientStats:
+        return self._fetcher.stats
+
+    async def aclose(self) -> None:
+        await self._fetcher.aclose()
+
+    async def __aenter__(self) -> IndexClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _warn(self, message: str) -> None:
+        message = redact_url(message)
+        if message not in self.warnings:
+            self.warnings.append(message)
+            log.warning("%s", message)
+
+    # -- projects ------------------------------------------------------------------------
+    async def get_project(self, name: str) -> ProjectPage:
+        """The project's files, following the configured strategy (memoised per client)."""
+        key = canonicalize_name(name)
+        if not key:
+            raise NotFound(f"{name!r} is not a valid project name.")
+        task = self._pages.get(key)
+        if task is None or (task.done() and task.exception() is not None):
+            task = asyncio.ensure_future(self._load_project(key))
+            self._pages[key] = task
+        return await asyncio.shield(task)
+
+    async def _load_project(self, key: str) -> ProjectPage:
+        if self.strategy == "merge":
+            results = await asyncio.gather(*(self._page_from(u, key) for u in self.index_urls))
+            found = [page for page in results if page is not None]
+            if not found:
+                raise self._not_found(key)
+            merged = ProjectPage(name=key, index_url=found[0].index_url)
+            seen: set[str] = set()
+            for page in found:
+                merged.warnings += page.warnings
+                merged.versions += [v for v in page.versions if v not in merged.versions]
+                for file in page.files:
+                    if file.filename not in seen:
+                        seen.add(file.filename)
+                        merged.files.append(file)
+            return merged
+        for url in self.index_urls:
+            first = await self._page_from(url, key)
+            if first is not None:
+                return first
+        raise self._not_found(key)
+
+    def _not_found(self, key: str) -> NotFound:
+        where = " or ".join(redact_url(u) for u in self.index_urls)
+        return NotFound(f"No project named {key} on {where}.")
+
+    async def _page_from(self, index_url: str, key: str) -> ProjectPage | None:
+        url = f"{index_url}{key}/"
+        page = await self._fetcher.get_page(url, ACCEPT)
+        if page.status == 404:
+            return None
+        self._check_status(page.status, url)
+        if is_json(page.content_type):
+            result = parse_project_json(page.body, page.url, index_url, key)
+        else:
+            result = parse_project_html(page.body, page.url, index_url, key)
+        for warning in result.warnings:
+            self._warn(warning)
+        return result
+
+    def _check_status(self, status: int, url: str) -> None:
+        if status in (401, 403):
+            raise IndexUnavailable(
+                f"The package index refused access to {redact_url(url)} (HTTP {status}). "
+                "Check the credentials in the index URL or in ~/.netrc."
+            )
+        if status != 200:
+            raise IndexUnavailable(
+                f"The package index answered HTTP {status} for {redact_url(url)}."
+            )
+
+    async def project_list(self, index_url: str | None = None) -> list[str]:
+        """All project names of one index (default: the main index), for search."""
+        url = self.index_urls[-1] if index_url is None else self._fetcher.add_credentials(index_url)
+        page = await self._fetcher.get_page(url, ACCEPT)
+        self._check_status(page.status, url)
+        return parse_project_list(page.body, page.content_type, page.url)
+
+    async def project_json(self, name: str) -> dict[str, Any] | None:
+        """PyPI's JSON API document for ``name`` (``<root>/pypi/<name>/json``), if offered.
+
+        Only indexes whose URL ends in ``/simple/`` can offer it (PyPI, and mirrors
+        laid out like it). ``None`` means "this index publishes no such data",
+        never "nothing to report": callers must say "unknown".
+        """
+        key = canonicalize_name(name)
+        for index_url in self.index_urls:
+            if not index_url.rstrip("/").endswith("/simple"):
+                continue
+            url = index_url.rstrip("/")[: -len("simple")] + f"pypi/{key}/json"
+            try:
+                page = await self._fetcher.get_page(url, "application/json")
+            except (IndexUnavailable, IndexTimeout) as exc:
+                self._warn(f"No vulnerability data: {exc.message}")
+                continue
+            if page.status != 200:
+                continue
+            try:
+                data = json.loads(page.body)
+            except ValueError:
+                self._warn(f"The JSON API of {redact_url(index_url)} sent malformed JSON.")
+                continue
+            if isinstance(data, dict):
+                return data
+        return None
+
+    # -- metadata --------------------------------------------------------------------------
+    async def prefetch_metadata(self, files: Iterable[DistributionFile]) -> list[CoreMetadata]:
+        """Metadata of many files concurrently (bounded by ``max_concurrency``).
+
+        A file whose metadata cannot be read yields "unavailable" metadata with the
+        reason in its warnings, so one bad file never sinks the batch.
+        """
+
+        async def one(file: DistributionFile) -> CoreMetadata:
+            try:
+                return await self.get_metadata(file)
+            except EnvHelperError as exc:
+                return unavailable_metadata(file, exc.message)
+
+        return list(await asyncio.gather(*(one(f) for f in files)))
+
+    def _blob_key(self, file: DistributionFile) -> str | None:
+        digest = file.sha256 or (file.metadata_hashes or {}).get("sha256")
+        return f"metadata\n{file.url}\n{digest}" if digest else None
+
+    async def get_metadata(self, file: DistributionFile) -> CoreMetadata:
+        memo_key = f"{file.url}#{file.sha256}"
+        if memo_key in self._metadata:
+            return self._metadata[memo_key]
+        cache = self._fetcher.cache
+        blob_key = self._blob_key(file)
+        cached = await asyncio.to_thread(cache.get_blob, blob_key) if cache and blob_key else None
+        if cached is not None:
+            source = cached[:32].split(b"\n", 1)[0].decode()
+            result = parse_core_metadata(cached.split(b"\n", 1)[1], file, source)  # type: ignore[arg-type]
+        else:
+            data, source = await self._read_metadata(file)
+            if data is None:
+                result = unavailable_metadata(
+                    file, f"No metadata could be read for {file.filename}."
+                )
+            else:
+                result = parse_core_metadata(data, file, source)  # type: ignore[arg-type]
+                if cache and blob_key:
+                    blob = source.encode() + b"\n" + data
+                    await asyncio.to_thread(cache.put_blob, blob_key, blob)
+        for warning in result.warnings:
+            self._warn(warning)
+        self._metadata[memo_key] = result
+        return result
+
+    def _optimistic(self, file: DistributionFile) -> bool:
+        host = urlsplit(file.url).netloc
+        if host in self._no_metadata_hosts or file.kind != "wheel":
+            return False
+        if self.optimistic_metadata is not None:
+            return self.optimistic_metadata
+        return urlsplit(file.url).hostname in PYPI_FILE_HOSTS
+
+    async def _read_metadata(self, file: DistributionFile) -> tuple[bytes | None, str]:
+        if file.has_metadata_file or self._optimistic(file):
+            data = await self._metadata_file(file)
+            if data is not None:
+                return data, "metadata-file"
+        if file.kind == "wheel":
+            try:
+                data, whole = await read_metadata_by_ranges(self._fetcher.get_range, file)
+            except ZipReadError as exc:
+                self._warn(f"Could not read METADATA of {file.filename} by ranges: {exc}.")
+            else:
+                if whole:
+                    self._warn(
+                        f"The index ignored range requests: all of {file.filename} "
+                        "was downloaded to read its metadata."
+                    )
+                return data, "download" if whole else "range"
+        return await self._download_for_metadata(file)
+
+    async def _metadata_file(self, file: DistributionFile) -> bytes | None:
+        status, body = await self._fetcher.get_bytes(file.metadata_url)
+        if status != 200:
+            if not file.has_metadata_file:
+                self._no_metadata_hosts.add(urlsplit(file.url).netloc)
+            else:
+                self._warn(f"{file.filename}: the advertised .metadata file answered {status}.")
+            return None
+        expected = (file.metadata_hashes or {}).get("sha256")
+        if expected and hashlib.sha256(body).hexdigest() != expected:
+            self._warn(f"{file.filename}: the .metadata file does not match its hash; ignored.")
+            return None
+        if not file.has_metadata_file and not body.lstrip().startswith(b"Metadata-Version"):
+            self._no_metadata_hosts.add(urlsplit(file.url).netloc)
+            return None
+        return body
+
+    async def _download_for_metadata(self, file: DistributionFile) -> tuple[bytes | None, str]:
+        if not self.allow_downloads:
+            return None, "unavailable"
+        if file.size is not None and file.size > self.max_download_bytes:
+            self._warn(f"{file.filename} is too big ({file.size} bytes) to download for metadata.")
+            return None, "unavailable"
+        status, body = await self._fetcher.get_bytes(file.url)
+        if status != 200:
+            self._check_status(status, file.url)
+        self._fetcher.stats.full_downloads += 1
+        self._warn(f"Downloaded all of {file.filename} ({len(body)} bytes) to read its metadata.")
+        if file.kind == "wheel":
+            return metadata_from_wheel_bytes(body, file), "download"
+        return extract_pkg_info(body, file.filename), "pkg-info"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "indexes": [redact_url(u) for u in self.index_urls],
+            "strategy": self.strategy,
+            "stats": self.stats.to_json(),
+            "warnings": list(self.warnings),
+        }

@@ -1,0 +1,205 @@
+"""The HTTP layer of the index client: one connection pool, bounded concurrency,
+timeouts, retries with backoff, credentials per host, the disk cache and counters.
+
+Every failure leaves as ``IndexTimeout`` or ``IndexUnavailable`` with a redacted URL;
+a 4xx other than 429 is returned to the caller, which knows what it means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from ..errors import IndexTimeout, IndexUnavailable
+from .cache import DEFAULT_PAGE_FRESHNESS, HttpCache
+from .credentials import host_key, netrc_credentials, redact_url, split_credentials
+from .models import ClientStats
+from .wheelzip import RangeAnswer
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_BACKOFF = 10.0
+
+
+@dataclass
+class Page:
+    status: int
+    url: str
+    body: bytes
+    content_type: str
+    from_cache: bool = False
+
+
+class Fetcher:
+    """The HTTP layer; cache files are read and written in worker threads, off the loop."""
+
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 15.0,
+        connect_timeout: float = 5.0,
+        total_timeout: float | None = 120.0,
+        max_concurrency: int = 16,
+        retries: int = 3,
+        backoff: float = 0.5,
+        cache: HttpCache | None = None,
+        page_freshness: float = DEFAULT_PAGE_FRESHNESS,
+        use_netrc: bool = True,
+        verify: object = True,
+    ) -> None:
+        self._own_client = client is None
+        if client is None:
+            client = httpx.AsyncClient(
+                transport=transport,
+                timeout=httpx.Timeout(timeout, connect=connect_timeout),
+                limits=httpx.Limits(max_connections=max_concurrency * 2),
+                follow_redirects=True,
+                trust_env=True,
+                verify=verify,  # type: ignore[arg-type]
+                headers={"User-Agent": "jupyter-envhelper"},
+            )
+        self.client = client
+        self.timeout = timeout
+        self.total_timeout = total_timeout
+        self.max_concurrency = max(1, max_concurrency)
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.cache = cache
+        self.page_freshness = page_freshness
+        self.use_netrc = use_netrc
+        self.stats = ClientStats()
+        self._credentials: dict[str, tuple[str, str]] = {}
+        self._semaphore: asyncio.Semaphore | None = None
+
+    def add_credentials(self, url: str) -> str:
+        """Remember credentials in ``url`` for its host; return the clean URL."""
+        clean, credentials = split_credentials(url)
+        if credentials is not None:
+            self._credentials[host_key(clean)] = credentials
+        return clean
+
+    def _auth(self, url: str) -> httpx.BasicAuth | None:
+        key = host_key(url)
+        credentials = self._credentials.get(key)
+        if credentials is None and self.use_netrc:
+            host = httpx.URL(url).host
+            credentials = netrc_credentials(host)
+            if credentials is not None:
+                self._credentials[key] = credentials
+        return httpx.BasicAuth(*credentials) if credentials else None
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self.client.aclose()
+
+    # -- the one request path ----------------------------------------------------------
+    async def request(self, url: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """GET ``url`` with retries; 2xx/3xx/4xx (not 429) are returned."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.max_concurrency)
+        shown = redact_url(url)
+        attempt = 0
+        while True:
+            self.stats.requests += 1
+            problem: str
+            retry_after: float | None = None
+            try:
+                async with self._semaphore:
+                    response = await asyncio.wait_for(
+                        self.client.get(url, headers=dict(headers or {}), auth=self._auth(url)),
+                        self.total_timeout,
+                    )
+            except (httpx.TimeoutException, asyncio.TimeoutError):
+                raise IndexTimeout(
+                    f"The package index did not answer in time ({self.timeout:g} s) "
+                    f"for {shown}. Check the network or proxy, or try again later."
+                ) from None
+            except httpx.TransportError as exc:
+                problem = f"could not connect ({type(exc).__name__})"
+            except httpx.InvalidURL:
+                raise IndexUnavailable(f"The index URL {shown} is not valid.") from None
+            else:
+                self.stats.bytes_downloaded += len(response.content)
+                if response.status_code not in RETRY_STATUSES:
+                    return response
+                problem = f"answered HTTP {response.status_code}"
+                value = response.headers.get("retry-after", "")
+                retry_after = float(value) if value.isdigit() else None
+            if attempt >= self.retries:
+                raise IndexUnavailable(
+                    f"The package index {problem} for {shown}"
+                    f" (after {attempt + 1} attempts). Try again later.",
+                )
+            delay = retry_after if retry_after is not None else self.backoff * 2**attempt
+            delay = min(MAX_BACKOFF, delay) * (0.5 + random.random())  # noqa: S311 - jitter
+            log.info("Retrying %s in %.2f s: %s", shown, delay, problem)
+            self.stats.retries += 1
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    # -- pages, with the cache -----------------------------------------------------------
+    async def get_page(self, url: str, accept: str) -> Page:
+        entry = await asyncio.to_thread(self.cache.load, url, accept) if self.cache else None
+        if entry is not None and entry.is_fresh(self.page_freshness):
+            self.stats.cache_hits += 1
+            return Page(
+                200,
+                entry.headers.get("x-final-url", url),
+                entry.body,
+                entry.headers.get("content-type", ""),
+                from_cache=True,
+            )
+        headers = {"Accept": accept, **(entry.validators() if entry else {})}
+        response = await self.request(url, headers)
+        final = str(response.url)
+        if response.status_code == 304 and entry is not None and self.cache is not None:
+            self.stats.revalidated += 1
+            fresh_headers = {k.lower(): v for k, v in response.headers.items()}
+            await asyncio.to_thread(self.cache.refresh, entry, accept, fresh_headers)
+            return Page(
+                200,
+                entry.headers.get("x-final-url", final),
+                entry.body,
+                entry.headers.get("content-type", ""),
+                from_cache=True,
+            )
+        content_type = response.headers.get("content-type", "")
+        if response.status_code == 200 and self.cache is not None:
+            kept = {k.lower(): v for k, v in response.headers.items()}
+            kept["x-final-url"] = final
+            await asyncio.to_thread(self.cache.store, url, accept, 200, kept, response.content)
+        return Page(response.status_code, final, response.content, content_type)
+
+    # -- files -----------------------------------------------------------------------------
+    async def get_bytes(self, url: str) -> tuple[int, bytes]:
+        response = await self.request(url)
+        return response.status_code, response.content
+
+    async def get_range(self, url: str, range_header: str) -> RangeAnswer:
+        response = await self.request(url, {"Range": range_header, "Accept-Encoding": "identity"})
+        if response.status_code == 200:
+            self.stats.full_downloads += 1
+            body = response.content
+            return RangeAnswer(body, 0, len(body), whole=True)
+        if response.status_code != 206:
+            raise IndexUnavailable(
+                f"The index answered HTTP {response.status_code} for a part of {redact_url(url)}."
+            )
+        content_range = response.headers.get("content-range", "")
+        try:
+            span, _, total = content_range.removeprefix("bytes ").partition("/")
+            start = int(span.split("-", 1)[0])
+            size = int(total) if total != "*" else -1
+        except ValueError:
+            raise IndexUnavailable(
+                f"The index sent an unreadable Content-Range for {redact_url(url)}."
+            ) from None
+        return RangeAnswer(response.content, start, size, whole=False)
