@@ -7,11 +7,11 @@ Configure with ``c.EnvHelperApp.<trait>`` in ``jupyter_server_config.py`` (or
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Unicode
+from traitlets import Enum, Float, List, Unicode
 
 from .probing import Prober
 from .routes import ROUTES
-from .service import EnvHelperService
+from .service import EnvHelperService, IndexSettings
 
 
 class EnvHelperApp(ExtensionApp):
@@ -33,18 +33,51 @@ class EnvHelperApp(ExtensionApp):
         help="Where probe results are cached (default: the user cache directory).",
     )
 
+    index_url = Unicode(
+        "",
+        config=True,
+        help="The package index (PEP 503/691 simple API). Empty: the one the kernel's "
+        "own pip/uv configuration names, else https://pypi.org/simple/.",
+    )
+    extra_index_urls = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="Extra indexes. None: those of the kernel's own pip/uv configuration.",
+    )
+    index_strategy = Enum(
+        ["first-match", "merge"],
+        default_value="first-match",
+        config=True,
+        help="first-match: a project is taken from the first index that has it (safe "
+        "against dependency confusion); merge: files of all indexes are combined.",
+    )
+    index_timeout = Float(15.0, config=True, help="Seconds to wait for a package index.")
+
     service: EnvHelperService
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
         prober = Prober(timeout=self.probe_timeout, cache_dir=self.cache_dir or None)
+        index_settings = IndexSettings(
+            index_url=self.index_url or None,
+            extra_index_urls=self.extra_index_urls,
+            strategy=self.index_strategy,
+            timeout=self.index_timeout,
+            cache_dir=str(prober.cache_dir),
+        )
         self.service = EnvHelperService(
             kernel_spec_manager=self.serverapp.kernel_spec_manager,
             kernel_manager=self.serverapp.kernel_manager,
             prober=prober,
             kernel_query_timeout=self.kernel_query_timeout,
+            index_settings=index_settings,
             log=self.log,
         )
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)
+
+    async def stop_extension(self) -> None:
+        await self.service.close()

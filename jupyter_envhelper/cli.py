@@ -42,10 +42,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("--refresh", action="store_true", help="ignore cached probe results")
     inspect.set_defaults(handler=_inspect)
+    search = sub.add_parser(
+        "search",
+        help="find a package by name, import name or purpose",
+        description="Search the package index the target uses (PyPI by default).",
+    )
+    search.add_argument("query", nargs="+", help="a name, an import name (cv2) or words")
+    _target_options(search)
+    search.add_argument("--json", action="store_true", help="print the JSON document")
+    search.set_defaults(handler=_search)
+    show = sub.add_parser(
+        "show",
+        help="a package's versions and which of them fit the target",
+        description="Details of a package, with the fit of each version for the target.",
+    )
+    show.add_argument("name", help="a project name")
+    _target_options(show)
+    show.add_argument("--json", action="store_true", help="print the JSON document")
+    show.add_argument("--all", action="store_true", help="list every version, not the last 10")
+    show.set_defaults(handler=_show)
     kernels = sub.add_parser("kernels", help="every kernel with its interpreter")
     kernels.add_argument("--json", action="store_true", help="print the JSON document")
     kernels.set_defaults(handler=_kernels)
     return parser
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--kernel", metavar="NAME", help="a kernelspec name")
+    target.add_argument("--python", metavar="PATH", help="a Python interpreter (default: this one)")
+    parser.add_argument("--index-url", metavar="URL", help="the package index to use")
+    parser.add_argument(
+        "--extra-index-url", metavar="URL", action="append", help="another index (repeatable)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,13 +95,121 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _service() -> Any:
+def _service(args: argparse.Namespace | None = None) -> Any:
     from jupyter_client.kernelspec import KernelSpecManager
 
     from .probing import Prober
-    from .service import EnvHelperService
+    from .service import EnvHelperService, IndexSettings
 
-    return EnvHelperService(kernel_spec_manager=KernelSpecManager(), prober=Prober())
+    prober = Prober()
+    settings = IndexSettings(
+        index_url=getattr(args, "index_url", None),
+        extra_index_urls=getattr(args, "extra_index_url", None),
+        cache_dir=str(prober.cache_dir),
+    )
+    return EnvHelperService(
+        kernel_spec_manager=KernelSpecManager(), prober=prober, index_settings=settings
+    )
+
+
+async def _target(service: Any, args: argparse.Namespace) -> Any:
+    """The Environment named by --kernel / --python (default: this interpreter)."""
+    if args.kernel:
+        return await service.resolve_environment(kernel=args.kernel)
+    python = os.path.abspath(args.python) if args.python else sys.executable
+    return await service.prober.probe(python, env=dict(os.environ))
+
+
+def _search(args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+
+    async def run() -> dict[str, Any]:
+        service = _service(args)
+        try:
+            env = await _target(service, args)
+            answer: dict[str, Any] = await service.catalog.search(
+                service.index_client(env), query, env
+            )
+            return answer
+        finally:
+            await service.close()
+
+    payload = asyncio.run(run())
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return EXIT_OK
+    if payload.get("note"):
+        print(f"note: {payload['note']}", file=sys.stderr)
+    if not payload["hits"]:
+        print(f"Nothing found for {query!r}.")
+    for hit in payload["hits"]:
+        badge = f" [installed {hit['installed_version']}]" if hit["installed_version"] else ""
+        version = hit["version"] or ""
+        print(f"{hit['name']:<32} {version:<12} {hit['match']:<12}{badge}")
+        if hit["summary"]:
+            print(f"    {hit['summary'][:100]}")
+        if hit["typosquat"]:
+            print(f"    WARNING: {hit['typosquat']['message']}")
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .packages import package_details
+
+    async def run() -> dict[str, Any]:
+        service = _service(args)
+        try:
+            env = await _target(service, args)
+            client = service.index_client(env)
+            details: dict[str, Any] = await package_details(client, args.name, env)
+            details["typosquat"] = await service.catalog.typosquat(client, args.name, env)
+            return details
+        finally:
+            await service.close()
+
+    payload = asyncio.run(run())
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return EXIT_OK
+    print(render_package(payload, every_version=args.all))
+    return EXIT_OK
+
+
+def render_package(doc: dict[str, Any], *, every_version: bool = False) -> str:
+    lines = [f"{doc['name']} — {doc.get('summary') or '(no summary)'}"]
+    if doc.get("typosquat"):
+        lines.append(f"WARNING: {doc['typosquat']['message']}")
+    lines.append(_row("Latest", doc.get("latest") or "none"))
+    if doc.get("installed_version"):
+        lines.append(_row("Installed", doc["installed_version"]))
+    lines.append(_row("Fits here", doc["fit"]["message"]))
+    if doc.get("license"):
+        lines.append(_row("License", doc["license"]))
+    for label, url in (doc.get("links") or {}).items():
+        lines.append(_row(label[:12], url))
+    vulns = doc.get("vulnerabilities")
+    if vulns is None:
+        lines.append(_row("Advisories", "unknown (the index publishes no vulnerability data)"))
+    elif not vulns:
+        lines.append(_row("Advisories", f"none known for {doc.get('vulnerabilities_for')}"))
+    else:
+        for v in vulns:
+            fixed = ", ".join(v["fixed_in"]) or "no fix yet"
+            lines.append(_row("Advisory", f"{v['id']} (fixed in {fixed}) {v['summary'][:60]}"))
+    lines.append("")
+    rows = doc["versions"] if every_version else doc["versions"][:10]
+    for row in rows:
+        flags = []
+        if row["yanked"]:
+            flags.append(f"yanked: {row['yanked_reason'] or 'no reason given'}")
+        if row["prerelease"]:
+            flags.append("pre-release")
+        why = f" ({row['reason']})" if row["fit"] == "incompatible" and row["reason"] else ""
+        extra = f"  [{'; '.join(flags)}]" if flags else ""
+        lines.append(f"  {row['version']:<14} {row['fit']:<13}{why}{extra}")
+    if len(doc["versions"]) > len(rows):
+        lines.append(f"  … {len(doc['versions']) - len(rows)} older versions (--all)")
+    return "\n".join(lines)
 
 
 def _inspect(args: argparse.Namespace) -> int:

@@ -82,3 +82,31 @@ class EnvironmentHandler(EnvHelperHandler):
             )
         )
         self.finish_json(payload)
+
+
+class SearchHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        payload = await self.call(
+            self.service.search(
+                self.get_query_argument("q", ""),
+                kernel=self.optional_argument("kernel"),
+                kernel_id=self.optional_argument("kernel_id"),
+            )
+        )
+        self.finish_json(payload)
+
+
+class PackageHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        payload = await self.call(
+            self.service.package(
+                name,
+                kernel=self.optional_argument("kernel"),
+                kernel_id=self.optional_argument("kernel_id"),
+            )
+        )
+        self.finish_json(payload)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .handlers import EnvironmentHandler, KernelsHandler
+from .handlers import EnvironmentHandler, KernelsHandler, PackageHandler, SearchHandler
 
 NAMESPACE = "envhelper"
 
 ROUTES: list[tuple[str, Any]] = [
     (f"{NAMESPACE}/kernels", KernelsHandler),
     (f"{NAMESPACE}/environment", EnvironmentHandler),
+    (f"{NAMESPACE}/search", SearchHandler),
+    (rf"{NAMESPACE}/packages/(?P<name>[^/]+)", PackageHandler),
 ]

@@ -16,8 +16,10 @@ from typing import Any
 
 from jupyter_core.utils import ensure_async
 
+from .catalog import Catalog
 from .environment import Environment
 from .errors import BadRequest, NotFound, ProbeError
+from .index import IndexClient, resolve_index_config
 from .kernels import (
     KERNEL_EXPRESSION_EXECUTABLE,
     KernelTarget,
@@ -30,6 +32,25 @@ from .probing import Prober
 SCHEMA = 1
 
 
+class IndexSettings:
+    """How to reach package indexes: explicit configuration, else the target's own."""
+
+    def __init__(
+        self,
+        *,
+        index_url: str | None = None,
+        extra_index_urls: list[str] | None = None,
+        strategy: str = "first-match",
+        timeout: float = 15.0,
+        cache_dir: str | None = None,
+    ) -> None:
+        self.index_url = index_url or None
+        self.extra_index_urls = extra_index_urls
+        self.strategy = strategy
+        self.timeout = timeout
+        self.cache_dir = cache_dir
+
+
 class EnvHelperService:
     def __init__(
         self,
@@ -39,6 +60,7 @@ class EnvHelperService:
         kernel_manager: Any = None,
         kernel_query_timeout: float = 5.0,
         server_python: str = sys.executable,
+        index_settings: IndexSettings | None = None,
         log: logging.Logger | None = None,
     ) -> None:
         self.kernel_spec_manager = kernel_spec_manager
@@ -47,6 +69,9 @@ class EnvHelperService:
         self.kernel_query_timeout = kernel_query_timeout
         self.server_python = server_python
         self.log = log or logging.getLogger("jupyter_envhelper")
+        self.index_settings = index_settings or IndexSettings()
+        self.catalog = Catalog()
+        self._index_clients: dict[tuple[Any, ...], IndexClient] = {}
 
     # -- kernelspecs ---------------------------------------------------------------------------
 
@@ -118,6 +143,56 @@ class EnvHelperService:
             "detail": detail,
             "environment": environment_document(env) if env is not None else None,
         }
+
+    async def target_environment(
+        self, *, kernel: str | None = None, kernel_id: str | None = None
+    ) -> Environment | None:
+        """The kernel's Environment when one is named, else None (no target)."""
+        if not kernel and not kernel_id:
+            return None
+        return await self.resolve_environment(kernel=kernel, kernel_id=kernel_id)
+
+    def index_client(self, env: Environment | None) -> IndexClient:
+        """One client per index configuration, reused (connections, caches)."""
+        settings = self.index_settings
+        config = resolve_index_config(
+            (env.data.get("index") if env is not None else None) or None,
+            index_url=settings.index_url,
+            extra_index_urls=settings.extra_index_urls,
+            strategy=settings.strategy,  # type: ignore[arg-type]
+        )
+        key = (config.search_order, config.strategy)
+        client = self._index_clients.get(key)
+        if client is None:
+            client = IndexClient(
+                config,
+                cache_dir=os.path.join(settings.cache_dir, "http") if settings.cache_dir else None,
+                timeout=settings.timeout,
+            )
+            self._index_clients[key] = client
+        return client
+
+    async def search(
+        self, query: str, *, kernel: str | None = None, kernel_id: str | None = None
+    ) -> dict[str, Any]:
+        env = await self.target_environment(kernel=kernel, kernel_id=kernel_id)
+        return await self.catalog.search(self.index_client(env), query, env)
+
+    async def package(
+        self, name: str, *, kernel: str | None = None, kernel_id: str | None = None
+    ) -> dict[str, Any]:
+        from .packages import package_details
+
+        env = await self.target_environment(kernel=kernel, kernel_id=kernel_id)
+        client = self.index_client(env)
+        details = await package_details(client, name, env)
+        details["typosquat"] = await self.catalog.typosquat(client, name, env)
+        return details
+
+    async def close(self) -> None:
+        for client in self._index_clients.values():
+            await client.aclose()
+        self._index_clients.clear()
 
     async def resolve_environment(
         self, *, kernel: str | None = None, kernel_id: str | None = None

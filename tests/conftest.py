@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-pytest_plugins = ("pytest_jupyter.jupyter_server",)
+pytest_plugins = ("pytest_jupyter.jupyter_server", "tests.indexserver.fixtures")
 
 
 @pytest.fixture
