@@ -19,16 +19,20 @@ import os
 import sys
 import time
 
+TYPE_CHECKING = False  # no `typing` import at run time: it costs milliseconds
+if TYPE_CHECKING:
+    from typing import Any
+
 _T0 = time.perf_counter()
 
 SCHEMA = 1
 CUDA_TIMEOUT = 8.0
 TOOL_TIMEOUT = 5.0
 
-_WARNINGS = []  # list of {"code", "message"}
+_WARNINGS: list[dict[str, str]] = []
 
 
-def _warn(code, message):
+def _warn(code: str, message: str) -> None:
     _WARNINGS.append({"code": code, "message": message})
 
 
@@ -40,7 +44,7 @@ _ESCAPES = {i: "\\u%04x" % i for i in range(32)}
 _ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\"})
 
 
-def _encode(obj, out):
+def _encode(obj: Any, out: list[str]) -> None:
     if isinstance(obj, str):
         out.append('"' + obj.translate(_ESCAPES) + '"')
     elif obj is None:
@@ -76,24 +80,24 @@ def _encode(obj, out):
         _encode(str(obj), out)
 
 
-def to_json(obj):
-    out = []
+def to_json(obj: Any) -> str:
+    out: list[str] = []
     _encode(obj, out)
     return "".join(out)
 
 
-def _json_loads(text):
+def _json_loads(text: str) -> Any:
     import json
 
     return json.loads(text)
 
 
-def _read_ini(path):
+def _read_ini(path: str) -> dict[str, dict[str, str]] | None:
     """{section: {key: value}} for a pip configuration file (RawConfigParser rules, roughly)."""
     text = _read_text(path)
     if text is None:
         return None
-    sections = {}
+    sections: dict[str, dict[str, str]] = {}
     current = None
     key = None
     for raw in text.splitlines():
@@ -119,7 +123,7 @@ def _read_ini(path):
     return sections
 
 
-def _read_text(path, limit=None):
+def _read_text(path: str, limit: int | None = None) -> str | None:
     try:
         with open(path, "rb") as f:
             data = f.read() if limit is None else f.read(limit)
@@ -128,7 +132,7 @@ def _read_text(path, limit=None):
     return data.decode("utf-8", "replace")
 
 
-def _canonical(name):
+def _canonical(name: str) -> str:
     """PEP 503 normalisation without ``re``."""
     out = []
     prev_sep = False
@@ -143,11 +147,11 @@ def _canonical(name):
     return "".join(out)
 
 
-def _path_dirs():
+def _path_dirs() -> list[str]:
     return [d for d in os.environ.get("PATH", "").split(os.pathsep) if d]
 
 
-def _which(name, extra_dirs=()):
+def _which(name: str, extra_dirs: tuple[str, ...] = ()) -> str | None:
     exts = [""]
     if os.name == "nt":
         exts = [*os.environ.get("PATHEXT", ".EXE;.BAT;.CMD").lower().split(";"), ""]
@@ -162,18 +166,18 @@ def _which(name, extra_dirs=()):
 class _Child:
     """A subprocess started early and collected later, with a hard timeout."""
 
-    def __init__(self, argv, timeout, env=None):
+    def __init__(self, argv: list[str], timeout: float, env: Any = None) -> None:
         import subprocess
 
         self.argv = list(argv)
         self.deadline = time.monotonic() + timeout
-        self.proc = None
-        self.error = None
+        self.proc: Any = None
+        self.error: str | None = None
         self.timed_out = False
         self.stdout = ""
         self.stderr = ""
-        self.returncode = None
-        kwargs = {}
+        self.returncode: int | None = None
+        kwargs: dict[str, Any] = {}
         if os.name == "nt":
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
         else:
@@ -190,7 +194,7 @@ class _Child:
         except OSError as e:
             self.error = "could not run %s: %s" % (self.argv[0], e)
 
-    def wait(self):
+    def wait(self) -> _Child:
         import subprocess
 
         if self.proc is None:
@@ -210,7 +214,7 @@ class _Child:
         self.stderr = (err or b"").decode("utf-8", "replace")
         return self
 
-    def _kill(self):
+    def _kill(self) -> None:
         try:
             if os.name == "nt":
                 self.proc.kill()
@@ -225,13 +229,13 @@ class _Child:
 # ---------------------------------------------------------------- interpreter
 
 
-def _sysconfig():
+def _sysconfig() -> Any:
     import sysconfig
 
     return sysconfig
 
 
-def _format_version(info):
+def _format_version(info: Any) -> str:
     version = "%d.%d.%d" % (info.major, info.minor, info.micro)
     kind = info.releaselevel
     if kind != "final":
@@ -239,7 +243,7 @@ def _format_version(info):
     return version
 
 
-def interpreter_info():
+def interpreter_info() -> dict[str, Any]:
     sc = _sysconfig()
     impl = sys.implementation
     abiflags = getattr(sys, "abiflags", "")
@@ -263,7 +267,7 @@ def interpreter_info():
     }
 
 
-def _uname():
+def _uname() -> tuple[str, str, str, str]:
     if hasattr(os, "uname"):
         u = os.uname()
         return u.sysname, u.release, u.version, u.machine
@@ -272,7 +276,7 @@ def _uname():
     return platform.system(), platform.release(), platform.version(), platform.machine()
 
 
-def marker_environment():
+def marker_environment() -> dict[str, str]:
     """The PEP 508 environment, same keys as packaging.markers.default_environment()."""
     system, release, version, machine = _uname()
     impl = sys.implementation
@@ -298,7 +302,7 @@ def marker_environment():
     }
 
 
-def _elf_interpreter(path):
+def _elf_interpreter(path: str) -> str | None:
     """The PT_INTERP of an ELF file (the dynamic loader), or None."""
     import struct
 
@@ -336,7 +340,7 @@ def _elf_interpreter(path):
     return None
 
 
-def libc_info():
+def libc_info() -> dict[str, Any] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -356,7 +360,7 @@ def libc_info():
     return {"name": None, "version": None, "loader": loader}
 
 
-def platform_info(markers):
+def platform_info(markers: dict[str, str]) -> dict[str, Any]:
     sc = _sysconfig()
     info = {
         "system": markers["platform_system"],
@@ -376,7 +380,7 @@ def platform_info(markers):
 # ---------------------------------------------------------------- environment
 
 
-def _pyvenv_cfg(prefix):
+def _pyvenv_cfg(prefix: str) -> dict[str, str] | None:
     text = _read_text(os.path.join(prefix, "pyvenv.cfg"))
     if text is None:
         return None
@@ -388,16 +392,16 @@ def _pyvenv_cfg(prefix):
     return cfg
 
 
-def _writable(path):
+def _writable(path: str | None) -> bool:
     while path and not os.path.exists(path):
         parent = os.path.dirname(path)
         if parent == path:
             break
         path = parent
-    return bool(path) and os.access(path, os.W_OK)
+    return bool(path) and os.access(path or "", os.W_OK)
 
 
-def paths_info():
+def paths_info() -> dict[str, Any]:
     sc = _sysconfig()
     paths = sc.get_paths()
     info = {
@@ -422,7 +426,7 @@ def paths_info():
     return info
 
 
-def environment_info(paths):
+def environment_info(paths: dict[str, Any]) -> dict[str, Any]:
     prefix = paths["prefix"]
     in_venv = prefix != paths["base_prefix"]
     cfg = _pyvenv_cfg(prefix) if in_venv else None
@@ -453,7 +457,7 @@ def environment_info(paths):
     }
 
 
-def _externally_managed_error(path):
+def _externally_managed_error(path: str) -> str | None:
     sections = _read_ini(path) or {}
     return (sections.get("externally-managed") or {}).get("error")
 
@@ -471,7 +475,7 @@ _WANTED = {
 _MULTI = ("requires", "provides_extra")
 
 
-def _read_headers(path):
+def _read_headers(path: str) -> dict[str, Any] | None:
     """The RFC 822 headers of a METADATA / PKG-INFO file, up to the first blank line."""
     try:
         with open(path, "rb") as f:
@@ -490,7 +494,7 @@ def _read_headers(path):
                 data += chunk
     except OSError:
         return None
-    meta = {"requires": [], "provides_extra": []}
+    meta: dict[str, Any] = {"requires": [], "provides_extra": []}
     key = None
     for line in data.decode("utf-8", "replace").splitlines():
         if line[:1] in (" ", "\t"):
@@ -512,7 +516,7 @@ def _read_headers(path):
     return meta
 
 
-def _requires_txt(path):
+def _requires_txt(path: str) -> list[str]:
     text = _read_text(path)
     if not text:
         return []
@@ -535,31 +539,61 @@ def _requires_txt(path):
     return out
 
 
-def _top_level_from_record(path):
-    text = _read_text(path)
-    if not text:
+def _top_level_from_record(path: str) -> list[str]:
+    """Top-level import names from a RECORD: the first component of each installed path.
+
+    RECORDs can hold thousands of lines, mostly under a few directories. When a
+    directory's lines are contiguous (they almost always are; checked with C-level
+    counts) we jump over them in one step instead of looking at each line.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = b"\n" + f.read()
+    except OSError:
         return []
-    names = []
-    seen = set()
-    for line in text.splitlines():
-        first = line.split(",", 1)[0]
-        head, slash, _ = first.partition("/")
-        if not slash:
-            if head.endswith(".py"):
-                head = head[:-3]
-            elif head.endswith((".so", ".pyd")):
-                head = head.split(".", 1)[0]
+    names: list[str] = []
+    seen: set[bytes] = set()
+    size = len(data)
+    pos = 0  # at the newline that precedes the current line
+    while pos < size:
+        end = data.find(b"\n", pos + 1)
+        if end < 0:
+            end = size
+        line = data[pos + 1 : end]
+        slash, comma = line.find(b"/"), line.find(b",")
+        if slash >= 0 and (comma < 0 or slash < comma):
+            head = line[:slash]
+            if head not in seen:
+                seen.add(head)
+                key = b"\n" + head + b"/"
+                last = data.rfind(key, end)
+                if last > end and data.count(b"\n", end, last) == data.count(key, end, last):
+                    end = data.find(b"\n", last + 1)
+                    if end < 0:
+                        end = size
+                name = head.decode("utf-8", "replace")
+                if not name.endswith((".dist-info", ".data", ".egg-info")) and name not in (
+                    "..",
+                    "__pycache__",
+                    "",
+                ):
+                    names.append(name)
+        else:
+            entry = (line[:comma] if comma >= 0 else line).decode("utf-8", "replace").strip()
+            if entry.endswith(".py"):
+                entry = entry[:-3]
+            elif entry.endswith((".so", ".pyd")):
+                entry = entry.split(".", 1)[0]
             else:
-                continue
-        elif head.endswith((".dist-info", ".data", ".egg-info")) or head in ("..", "__pycache__"):
-            continue
-        if head and head not in seen:
-            seen.add(head)
-            names.append(head)
+                entry = ""
+            if entry and entry.encode() not in seen:
+                seen.add(entry.encode())
+                names.append(entry)
+        pos = end
     return names
 
 
-def _read_distribution(location, entry):
+def _read_distribution(location: str, entry: str) -> dict[str, Any] | None:
     meta_dir = os.path.join(location, entry)
     is_dist_info = entry.endswith(".dist-info")
     try:
@@ -620,10 +654,10 @@ def _read_distribution(location, entry):
     return dist
 
 
-def distributions_info(paths):
-    seen = {}
-    dists = []
-    dist_dirs = []
+def distributions_info(paths: dict[str, Any]) -> tuple[list[Any], list[str], dict[str, Any]]:
+    seen: dict[str, Any] = {}
+    dists: list[Any] = []
+    dist_dirs: list[str] = []
     script_dir = os.path.dirname(os.path.abspath(__file__))
     for entry_dir in paths["sys_path"]:
         if not entry_dir:
@@ -672,9 +706,11 @@ def distributions_info(paths):
 # ---------------------------------------------------------------- installers & indexes
 
 
-def installers_info(paths, env_info, by_name):
+def installers_info(
+    paths: dict[str, Any], env_info: dict[str, Any], by_name: dict[str, Any]
+) -> dict[str, Any]:
     pip = by_name.get("pip")
-    info = {
+    info: dict[str, Any] = {
         "pip": {"version": pip["version"], "location": pip["location"]} if pip else None,
         "uv": None,
         "conda": [],
@@ -686,9 +722,9 @@ def installers_info(paths, env_info, by_name):
         if os.path.isfile(exe):
             info["uv"] = {"path": exe, "source": "package", "version": uv_dist["version"]}
     if info["uv"] is None:
-        exe = _which("uv")
-        if exe:
-            info["uv"] = {"path": exe, "source": "PATH", "version": None}
+        found = _which("uv")
+        if found:
+            info["uv"] = {"path": found, "source": "PATH", "version": None}
     if env_info["kind"] == "conda" or env_info["base_is_conda"]:
         seen = set()
         candidates = [
@@ -706,13 +742,13 @@ def installers_info(paths, env_info, by_name):
             if path and os.path.isfile(path) and os.path.realpath(path) not in seen:
                 name = os.path.basename(path).split(".")[0]
                 seen.add(os.path.realpath(path))
-                info["conda"].append(
-                    {"name": name if name in ("conda", "mamba", "micromamba") else tool, "path": path}
-                )
+                if name in ("conda", "mamba", "micromamba"):
+                    tool = name  # noqa: PLW2901
+                info["conda"].append({"name": tool, "path": path})
     return info
 
 
-def _pip_config_files():
+def _pip_config_files() -> list[tuple[str, str]]:
     """(kind, path) in the order pip reads them; later ones override earlier ones."""
     files = []
     xdg_dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
@@ -739,7 +775,7 @@ def _pip_config_files():
     return files
 
 
-def pip_index_info():
+def pip_index_info() -> dict[str, Any]:
     env_file = os.environ.get("PIP_CONFIG_FILE")
     files = []
     if env_file != os.devnull:
@@ -749,8 +785,8 @@ def pip_index_info():
             files.append((kind, path))
         if env_file:
             files.append(("env", env_file))
-    values = {}
-    sources = {}
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
     listed = []
     for kind, path in files:
         sections = _read_ini(path) if os.path.isfile(path) else None
@@ -780,7 +816,7 @@ def pip_index_info():
     }
 
 
-def uv_index_info():
+def uv_index_info() -> dict[str, Any]:
     env = os.environ
     return {
         "index_url": env.get("UV_INDEX_URL") or None,
@@ -841,7 +877,7 @@ _LIB_DIRS = (
 )
 
 
-def _find_libcuda():
+def _find_libcuda() -> str | None:
     if os.name == "nt":
         root = os.environ.get("SYSTEMROOT", r"C:\Windows")
         path = os.path.join(root, "System32", "nvcuda.dll")
@@ -855,7 +891,7 @@ def _find_libcuda():
     return None
 
 
-def _driver_from_files():
+def _driver_from_files() -> tuple[str | None, str | None, bool]:
     text = _read_text("/proc/driver/nvidia/version", 4096)
     if text:
         for token in text.split():
@@ -869,7 +905,7 @@ def _driver_from_files():
     return None, None, False
 
 
-def _toolkit_version_from_root(root):
+def _toolkit_version_from_root(root: str) -> tuple[str | None, str | None]:
     text = _read_text(os.path.join(root, "version.json"))
     if text:
         try:
@@ -889,10 +925,21 @@ def _toolkit_version_from_root(root):
     return None, None
 
 
+def _wrapped_nvcc(path: str) -> str | None:
+    """The real nvcc that a small wrapper script (``exec /opt/cuda/bin/nvcc "$@"``) runs."""
+    text = _read_text(path, 2048)
+    if not text or not text.startswith("#!"):
+        return None
+    for token in text.replace('"', " ").replace("'", " ").split():
+        if token.startswith("/") and token.endswith("/bin/nvcc") and token != path:
+            return os.path.realpath(token)
+    return None
+
+
 class _Accelerators:
     """Starts the slow parts (child processes) early; ``collect`` finishes the report."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.t0 = time.perf_counter()
         self.driver_version, self.driver_source, proc_exists = _driver_from_files()
         self.libcuda_path = _find_libcuda()
@@ -911,22 +958,26 @@ class _Accelerators:
             self.smi_child = self._start_smi()
         self.toolkit = self._toolkit()
 
-    def _start_smi(self):
+    def _start_smi(self) -> _Child:
         argv = [
-            self.smi_path,
+            self.smi_path or "nvidia-smi",
             "--query-gpu=name,compute_cap,driver_version",
             "--format=csv,noheader",
         ]
         return _Child(argv, TOOL_TIMEOUT)
 
-    def _toolkit(self):
+    def _toolkit(self) -> dict[str, Any] | None:
         nvcc = _which("nvcc.exe" if os.name == "nt" else "nvcc")
         roots = []
         for var in ("CUDA_HOME", "CUDA_PATH"):
             if os.environ.get(var):
                 roots.append((os.environ[var], "env:" + var))
         if nvcc:
-            roots.append((os.path.dirname(os.path.dirname(os.path.realpath(nvcc))), "nvcc"))
+            real = os.path.realpath(nvcc)
+            roots.append((os.path.dirname(os.path.dirname(real)), "nvcc"))
+            target = _wrapped_nvcc(real)
+            if target:
+                roots.append((os.path.dirname(os.path.dirname(target)), "nvcc wrapper"))
         if not roots and os.path.isdir("/usr/local/cuda"):
             roots.append(("/usr/local/cuda", "default"))
         for root, how in roots:
@@ -951,8 +1002,8 @@ class _Accelerators:
             }
         return None
 
-    def collect(self, by_name):
-        result = {
+    def collect(self, by_name: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = {
             "driver_version": self.driver_version,
             "driver_source": self.driver_source,
             "cuda_driver_version": None,
@@ -990,9 +1041,10 @@ class _Accelerators:
         result["elapsed_ms"] = round((time.perf_counter() - self.t0) * 1000, 2)
         return result
 
-    def _collect_cuda(self, result):
+    def _collect_cuda(self, result: dict[str, Any]) -> dict[str, Any]:
+        assert self.cuda_child is not None
         child = self.cuda_child.wait()
-        info = {
+        info: dict[str, Any] = {
             "attempted": True,
             "path": self.libcuda_path,
             "loaded": False,
@@ -1039,7 +1091,8 @@ class _Accelerators:
             _warn("cuda-check-failed", "The NVIDIA driver check failed: %s." % info["error"])
         return info
 
-    def _collect_smi(self, result):
+    def _collect_smi(self, result: dict[str, Any]) -> dict[str, Any]:
+        assert self.smi_child is not None
         child = self.smi_child.wait()
         info = {"path": self.smi_path, "ok": False, "error": child.error}
         if child.returncode == 0:
@@ -1071,7 +1124,7 @@ class _Accelerators:
         return info
 
 
-def _torch_cuda(dist):
+def _torch_cuda(dist: dict[str, Any]) -> dict[str, Any]:
     version = dist["version"] or ""
     info = {"version": version, "cuda": None, "cpu_only": False, "source": None}
     local = version.partition("+")[2]
@@ -1108,7 +1161,7 @@ def _torch_cuda(dist):
 # ---------------------------------------------------------------- main
 
 
-def probe():
+def probe() -> dict[str, Any]:
     accel = _Accelerators()  # starts child processes first; they run while we read files
     markers = marker_environment()
     paths = paths_info()
@@ -1140,7 +1193,7 @@ def probe():
     return doc
 
 
-def main():
+def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     if sys.path and sys.path[0] and os.path.abspath(sys.path[0]) == here:
         del sys.path[0]  # our own directory is not part of the target's environment
@@ -1156,7 +1209,7 @@ def main():
         _write_bytecode(sys.argv[sys.argv.index("--bytecode") + 1])
 
 
-def _write_bytecode(target):
+def _write_bytecode(target: str) -> None:
     """Compile this file to ``target`` so the next run skips compiling ~1000 lines.
 
     ``python target.pyc`` runs it directly; the caller keys ``target`` by this

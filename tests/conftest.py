@@ -20,14 +20,18 @@ pytest_plugins = ("pytest_jupyter.jupyter_server", "tests.indexserver.fixtures")
 
 
 @pytest.fixture
-def jp_server_config(tmp_path: Path) -> Config:
+def jp_server_config(tmp_path: Path, sample_index: Any) -> Config:
+    # Every server test talks to the local test index, never to the internet.
     return Config(
         {
             "ServerApp": {
                 "jpserver_extensions": {"jupyter_envhelper": True},
                 "allow_unauthenticated_access": False,
             },
-            "EnvHelperApp": {"cache_dir": str(tmp_path / "envhelper-cache")},
+            "EnvHelperApp": {
+                "cache_dir": str(tmp_path / "envhelper-cache"),
+                "index_url": sample_index.index_url,
+            },
         }
     )
 

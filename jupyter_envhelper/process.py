@@ -1,0 +1,174 @@
+"""The one subprocess seam: every external command jupyter-envhelper runs goes through here.
+
+- argv lists only, never a shell;
+- each command runs in its own process group (its own session on POSIX), so a
+  timeout or a cancel ends the command *and* whatever it started;
+- ``Popen`` runs in a worker thread for async callers: asyncio subprocesses fail on
+  the selector event loop jupyter-server uses on Windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+#: ``on_line(stream, line)`` with stream ``"stdout"`` or ``"stderr"``, line without newline.
+LineCallback = Callable[[str, str], None]
+
+#: After SIGTERM, how long a process group gets before SIGKILL.
+KILL_GRACE_SECONDS = 2.0
+
+
+@dataclass
+class ProcessResult:
+    argv: list[str]
+    returncode: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    elapsed: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def stderr_tail(self, lines: int = 20, chars: int = 4000) -> str:
+        return stderr_tail(self.stderr or self.stdout, lines=lines, chars=chars)
+
+
+def stderr_tail(text: str, *, lines: int = 20, chars: int = 4000) -> str:
+    """The last ``lines`` non-empty lines of ``text`` (at most ``chars`` characters)."""
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    tail = "\n".join(kept)
+    return tail[-chars:]
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, then SIGKILL what is left after a grace period."""
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        subprocess.run(
+            ["taskkill", "/F", "/T", "/PID", str(proc.pid)],  # noqa: S607
+            capture_output=True,
+            check=False,
+            timeout=10,
+        )
+        proc.kill()
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=KILL_GRACE_SECONDS)
+    # Children of the group may outlive the leader: always finish with SIGKILL.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _pump(pipe: IO[bytes], name: str, sink: list[str], on_line: LineCallback | None) -> None:
+    for raw in iter(pipe.readline, b""):
+        line = raw.decode("utf-8", "replace")
+        sink.append(line)
+        if on_line is not None:
+            with contextlib.suppress(Exception):  # a broken callback must not stop the pump
+                on_line(name, line.rstrip("\r\n"))
+    pipe.close()
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float,
+    on_line: LineCallback | None = None,
+    input: bytes | None = None,
+) -> ProcessResult:
+    """Run ``argv`` to completion (or until ``timeout`` seconds) and collect its output.
+
+    A missing executable raises ``FileNotFoundError`` (``OSError``): callers turn that
+    into a domain error with a message for people.
+    """
+    if isinstance(argv, (str, bytes)):
+        raise TypeError("argv must be a sequence of arguments, not a string")
+    args = [os.fspath(a) for a in argv]
+    kwargs: dict[str, object] = {}
+    if os.name == "nt":  # pragma: no cover
+        kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+    else:
+        kwargs["start_new_session"] = True
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+        **kwargs,  # type: ignore[call-overload]
+    )
+    out: list[str] = []
+    err: list[str] = []
+    assert proc.stdout is not None and proc.stderr is not None
+    threads = [
+        threading.Thread(target=_pump, args=(proc.stdout, "stdout", out, on_line), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, "stderr", err, on_line), daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    if input is not None and proc.stdin is not None:
+        try:
+            proc.stdin.write(input)
+        except (BrokenPipeError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        proc.wait()
+    except BaseException:  # cancelled (KeyboardInterrupt...): leave nothing running
+        _kill_group(proc)
+        raise
+    for t in threads:
+        t.join(timeout=5)
+    return ProcessResult(
+        argv=args,
+        returncode=proc.returncode,
+        stdout="".join(out),
+        stderr="".join(err),
+        timed_out=timed_out,
+        elapsed=time.monotonic() - start,
+    )
+
+
+async def arun(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float,
+    on_line: LineCallback | None = None,
+    input: bytes | None = None,
+) -> ProcessResult:
+    """``run`` in a worker thread, for code on the event loop.
+
+    ``on_line`` is called from the worker thread; use ``loop.call_soon_threadsafe``
+    in it to reach the loop.
+    """
+    return await asyncio.to_thread(
+        run, argv, env=env, cwd=cwd, timeout=timeout, on_line=on_line, input=input
+    )
