@@ -25,12 +25,12 @@ import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from packaging import tags
 from packaging.utils import canonicalize_name
 
 from . import gpu
+from .index.credentials import redact_url
 
 SCHEMA = 1
 
@@ -100,22 +100,6 @@ class Distribution:
             "top_level": list(self.top_level),
             "location": self.location,
         }
-
-
-def redact_url(url: str) -> str:
-    """``https://user:secret@host/simple`` -> ``https://***@host/simple``."""
-    prefix = ""
-    name, sep, rest = url.partition("=")
-    if sep and "://" not in name and "://" in rest:  # uv's ``name=url`` index form
-        prefix, url = name + "=", rest
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return prefix + url
-    if "@" not in parts.netloc:
-        return prefix + url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return prefix + urlunsplit(parts._replace(netloc="***@" + host))
 
 
 def _redact_index(index: Mapping[str, Any]) -> dict[str, Any]:
