@@ -46,7 +46,10 @@ _ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\"})
 
 def _encode(obj: Any, out: list[str]) -> None:
     if isinstance(obj, str):
-        out.append('"' + obj.translate(_ESCAPES) + '"')
+        if obj.isprintable() and '"' not in obj and "\\" not in obj:
+            out.append('"' + obj + '"')  # the common case: nothing to escape
+        else:
+            out.append('"' + obj.translate(_ESCAPES) + '"')
     elif obj is None:
         out.append("null")
     elif obj is True:

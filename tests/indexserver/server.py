@@ -105,9 +105,9 @@ class IndexServer:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> IndexServer:
+    def start(self, port: int = 0) -> IndexServer:
         handler = type("Handler", (_Handler,), {"index": self})
-        httpd = _Server(("127.0.0.1", 0), handler)
+        httpd = _Server(("127.0.0.1", port), handler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
         self._httpd = httpd

@@ -1,0 +1,44 @@
+"""Serve the sample test index in the foreground, for the browser tests and by hand.
+
+    python -m tests.indexserver --port 8765
+
+Ctrl-C (or SIGTERM) stops it. Only 127.0.0.1 is bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from .fixtures import SAMPLE_DISTS, SAMPLE_NO_METADATA
+from .server import IndexServer
+from .wheels import DistSpec
+
+# A package with a module the browser tests import after installing it, and a
+# typo-squat of a popular name, on top of the pytest sample.
+EXTRA_DISTS = (
+    DistSpec("envhelper-demo", "1.0", module="envhelper_demo", summary="A tiny demo package"),
+    DistSpec("reqeusts", "1.0", summary="Not the package you think"),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    server = IndexServer([*SAMPLE_DISTS, *EXTRA_DISTS], no_metadata=SAMPLE_NO_METADATA)
+    server.start(port=args.port)
+    print(f"Serving the test index at {server.index_url}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
