@@ -110,7 +110,8 @@ def test_environment_facts(venv_with_pip: Path) -> None:
 
 
 def test_warnings_in_plain_words(externally_managed_python: Path, uv_venv: Path) -> None:
-    env = Environment.from_probe(run_probe(externally_managed_python))
+    # PATH without the test runner's venv, whose bin/ may hold a uv
+    env = Environment.from_probe(run_probe(externally_managed_python, {"PATH": "/usr/bin:/bin"}))
     codes = {w["code"]: w["message"] for w in env.warnings()}
     assert "externally-managed" in codes
     assert "no-installer" in codes  # the copied interpreter has neither pip nor uv
