@@ -1,0 +1,69 @@
+import * as React from 'react';
+
+import { IDistribution } from '../api';
+import { Trans } from '../describe';
+
+export interface IInstalledListProps {
+  distributions: IDistribution[];
+  total: number;
+  filter: string;
+  trans: Trans;
+  onFilterChange: (filter: string) => void;
+  onOpen: (name: string) => void;
+}
+
+/**
+ * The distributions installed in the kernel's environment, with a filter box.
+ */
+export function InstalledList(props: IInstalledListProps): JSX.Element {
+  const { distributions, total, filter, trans } = props;
+  return (
+    <div className="jp-EnvHelper-installed">
+      <input
+        className="jp-mod-styled jp-EnvHelper-filter"
+        type="search"
+        placeholder={trans.__('Filter installed packages')}
+        aria-label={trans.__('Filter installed packages')}
+        value={filter}
+        onChange={event => props.onFilterChange(event.target.value)}
+      />
+      {filter.trim() && (
+        <div className="jp-EnvHelper-count">
+          {trans.__('%1 of %2 shown', distributions.length, total)}
+        </div>
+      )}
+      {distributions.length === 0 ? (
+        <div className="jp-EnvHelper-message">
+          {total === 0
+            ? trans.__('No packages are installed.')
+            : trans.__('No installed package matches "%1".', filter.trim())}
+        </div>
+      ) : (
+        <ul className="jp-EnvHelper-list" aria-label={trans.__('Installed')}>
+          {distributions.map(d => (
+            <li key={`${d.name}@${d.location}`}>
+              <button
+                className="jp-EnvHelper-row jp-EnvHelper-distribution"
+                title={d.summary ?? d.name}
+                onClick={() => props.onOpen(d.name)}
+              >
+                <span className="jp-EnvHelper-name">{d.name}</span>
+                <span className="jp-EnvHelper-version">{d.version}</span>
+                {d.editable && (
+                  <span className="jp-EnvHelper-badge jp-EnvHelper-badge-editable">
+                    {trans.__('editable')}
+                  </span>
+                )}
+                {d.installer && (
+                  <span className="jp-EnvHelper-badge jp-EnvHelper-badge-installer">
+                    {d.installer}
+                  </span>
+                )}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import {
+  LabIcon,
+  ReactWidget,
+  SidePanel,
+  ToolbarButton,
+  UseSignal,
+  refreshIcon
+} from '@jupyterlab/ui-components';
+import { Panel, Widget } from '@lumino/widgets';
+import * as React from 'react';
+
+import { EnvHelperView } from './components/EnvHelperView';
+import { EnvHelperModel } from './model';
+
+import envhelperSvg from '../style/icons/envhelper.svg';
+
+/**
+ * The panel's icon (a package box).
+ */
+export const envhelperIcon = new LabIcon({
+  name: 'jupyter-envhelper:package',
+  svgstr: envhelperSvg
+});
+
+/**
+ * The left-sidebar panel of the Environment Helper.
+ */
+export class EnvHelperPanel extends SidePanel {
+  constructor(options: EnvHelperPanel.IOptions) {
+    super({ content: new Panel(), translator: options.translator });
+    const { model, trans } = options;
+    this._model = model;
+    this.id = 'jp-envhelper-panel';
+    this.addClass('jp-EnvHelper');
+    this.title.icon = envhelperIcon;
+    this.title.caption = trans.__('Environment Helper');
+
+    const heading = new Widget({ node: document.createElement('h2') });
+    heading.node.textContent = trans.__('Environment Helper');
+    heading.addClass('jp-EnvHelper-title');
+    this.header.addWidget(heading);
+
+    this.toolbar.addItem(
+      'refresh',
+      new ToolbarButton({
+        icon: refreshIcon,
+        tooltip: trans.__("Read the kernel's environment again"),
+        onClick: () => void model.refresh()
+      })
+    );
+
+    const body = ReactWidget.create(
+      <UseSignal signal={model.stateChanged}>
+        {() => <EnvHelperView model={model} trans={trans} />}
+      </UseSignal>
+    );
+    body.addClass('jp-EnvHelper-body');
+    this.addWidget(body);
+  }
+
+  get model(): EnvHelperModel {
+    return this._model;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._model.dispose();
+    super.dispose();
+  }
+
+  private _model: EnvHelperModel;
+}
+
+export namespace EnvHelperPanel {
+  export interface IOptions {
+    model: EnvHelperModel;
+    trans: TranslationBundle;
+    translator?: import('@jupyterlab/translation').ITranslator;
+  }
+}

@@ -1,0 +1,35 @@
+import { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { Locator } from '@playwright/test';
+
+/**
+ * Open the Environment Helper through the command palette, as a user would.
+ */
+export async function openEnvHelper(
+  page: IJupyterLabPageFixture
+): Promise<Locator> {
+  await page.keyboard.press('Control+Shift+C');
+  const input = page.locator('#modal-command-palette .lm-CommandPalette-input');
+  await input.fill('Show Environment Helper');
+  await page
+    .locator('#modal-command-palette .lm-CommandPalette-item', {
+      hasText: 'Show Environment Helper'
+    })
+    .first()
+    .click();
+  const panel = page.locator('#jp-envhelper-panel');
+  await panel.waitFor({ state: 'visible' });
+  return panel;
+}
+
+/**
+ * Create a notebook and wait until its kernel is idle.
+ */
+export async function newNotebookWithKernel(
+  page: IJupyterLabPageFixture,
+  name: string
+): Promise<void> {
+  await page.notebook.createNew(name);
+  await page
+    .locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
+    .waitFor({ timeout: 60000 });
+}
