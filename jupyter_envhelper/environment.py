@@ -15,6 +15,8 @@ target interpreter. Tags are computed with explicit ``packaging.tags`` calls fro
   ``editable``, ``direct_url``, ``top_level``, ``location``
 - ``accelerators``: the probe's part plus ``cuda`` (the CUDA version to target, or
   null), ``cuda_source`` and ``summary`` (one line)
+- ``build_tools``: ``{"compilers": {name: path}, "include_dir", "python_h"}`` (what
+  building an sdist needs), or null when unknown
 - ``warnings``: list of ``{"code", "message"}``
 - ``synthetic``: true for a "what if" environment that no probe saw
 """
@@ -266,6 +268,28 @@ class Environment:
         return dict(self.data.get("accelerators") or {})
 
     @property
+    def build_tools(self) -> dict[str, Any] | None:
+        """``{"compilers": {"gcc": path, ...}, "include_dir", "python_h"}``; None: unknown."""
+        value = self.data.get("build_tools")
+        return dict(value) if isinstance(value, Mapping) else None
+
+    @property
+    def home(self) -> str | None:
+        value = (self.data.get("environment") or {}).get("home")
+        return str(value) if value else None
+
+    @property
+    def jupyterhub_vars(self) -> list[str]:
+        """Names of the JupyterHub variables set where the probe ran (JUPYTERHUB_USER, ...)."""
+        return list((self.data.get("environment") or {}).get("jupyterhub") or [])
+
+    @property
+    def conda_packages(self) -> dict[str, str] | None:
+        """{canonical name: version} from conda-meta; None when not a conda environment."""
+        value = (self.data.get("environment") or {}).get("conda_packages")
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else None
+
+    @property
     def distribution_dirs(self) -> list[str]:
         return list(self.data.get("paths", {}).get("distribution_dirs") or [])
 
@@ -424,6 +448,7 @@ class Environment:
                 d.to_json() for _, d in sorted(self.distributions.items(), key=_first)
             ],
             "accelerators": acc,
+            "build_tools": copy.deepcopy(self.data.get("build_tools")),
             "warnings": self.warnings(),
         }
 

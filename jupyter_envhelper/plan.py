@@ -115,9 +115,15 @@ class Breakage:
     version: str
     requirement: str  # e.g. "numpy<1.25"
     conflicting_with: str  # the plan's new version, e.g. "numpy 1.26.4"
+    removed: bool = False  # True when the plan removes ``conflicting_with`` (uninstall)
 
     @property
     def message(self) -> str:
+        if self.removed:
+            return (
+                f"Your {self.name} {self.version} needs {self.requirement}, "
+                f"but the plan removes {self.conflicting_with}."
+            )
         return (
             f"Your {self.name} {self.version} needs {self.requirement}, "
             f"but the plan installs {self.conflicting_with}."
@@ -129,6 +135,7 @@ class Breakage:
             "version": self.version,
             "requirement": self.requirement,
             "conflicting_with": self.conflicting_with,
+            "removed": self.removed,
             "message": self.message,
         }
 
@@ -224,6 +231,10 @@ class Cause:
     required_by: str | None = None  # e.g. "scipy 1.10.1"
     kind: CauseKind = "requirement"
     detail: str | None = None  # e.g. "needs Python >=3.10; this kernel has 3.8"
+    # For "requires-python" / "no-compatible-file": the newest version that was refused
+    # and, for "requires-python", its Requires-Python (the advice layer words them).
+    version: str | None = None
+    requires_python: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -231,6 +242,8 @@ class Cause:
             "required_by": self.required_by,
             "kind": self.kind,
             "detail": self.detail,
+            "version": self.version,
+            "requires_python": self.requires_python,
         }
 
 
@@ -238,7 +251,9 @@ class Cause:
 class WayOut:
     """A way out of a conflict, with the action a surface can offer."""
 
-    kind: Literal["other-version", "other-kernel", "relax-pin", "other-python", "other-index"]
+    kind: Literal[
+        "other-version", "other-kernel", "relax-pin", "other-python", "other-index", "other-name"
+    ]  # other-name: "did you mean pandas?" for a project the index does not have
     message: str
     action: dict[str, Any] | None = None
 

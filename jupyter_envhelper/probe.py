@@ -415,6 +415,7 @@ def paths_info() -> dict[str, Any]:
         "platlib": paths.get("platlib"),
         "scripts": paths.get("scripts"),
         "stdlib": paths.get("stdlib"),
+        "include": paths.get("include"),
         "sys_path": list(sys.path),
         "user_site": None,
         "enable_user_site": False,
@@ -457,12 +458,56 @@ def environment_info(paths: dict[str, Any]) -> dict[str, Any]:
         "base_is_conda": conda_base,
         "site_packages_writable": writable,
         "externally_managed": managed,
+        "conda_packages": _conda_packages(prefix) if kind == "conda" else None,
+        "home": os.environ.get("HOME") or os.path.expanduser("~"),
+        # names only: JUPYTERHUB_API_TOKEN and friends never leave the target
+        "jupyterhub": [v for v in _JUPYTERHUB_VARS if os.environ.get(v)],
     }
+
+
+_JUPYTERHUB_VARS = ("JUPYTERHUB_USER", "JUPYTERHUB_API_URL", "JUPYTERHUB_SERVICE_PREFIX")
+
+
+def _conda_packages(prefix: str) -> dict[str, str]:
+    """{canonical name: version} of what conda installed, from conda-meta's file names.
+
+    Each record is ``<name>-<version>-<build>.json``; the names are conda's, which
+    match the PyPI names of most Python packages.
+    """
+    out: dict[str, str] = {}
+    try:
+        entries = os.listdir(os.path.join(prefix, "conda-meta"))
+    except OSError:
+        return out
+    for entry in entries:
+        if not entry.endswith(".json"):
+            continue
+        parts = entry[:-5].rsplit("-", 2)
+        if len(parts) == 3:
+            out[_canonical(parts[0])] = parts[1]
+    return out
 
 
 def _externally_managed_error(path: str) -> str | None:
     sections = _read_ini(path) or {}
     return (sections.get("externally-managed") or {}).get("error")
+
+
+def build_tools_info(paths: dict[str, Any]) -> dict[str, Any]:
+    """What building an sdist needs: a C compiler on PATH and Python's headers."""
+    names = ("cl",) if os.name == "nt" else ("cc", "gcc", "clang")
+    compilers = {}
+    for name in names:
+        found = _which(name)
+        if found:
+            compilers[name] = found
+    include = paths.get("include")
+    header = os.path.join(include, "Python.h") if include else None
+    return {
+        "compilers": compilers,
+        "include_dir": include,
+        "python_h": header if header and os.path.isfile(header) else None,
+    }
 
 
 # ---------------------------------------------------------------- distributions
@@ -1189,6 +1234,7 @@ def probe() -> dict[str, Any]:
         "installers": installers,
         "index": {"pip": pip_index_info(), "uv": uv_index_info()},
         "distributions": dists,
+        "build_tools": build_tools_info(paths),
         "accelerators": accel.collect(by_name),
         "warnings": _WARNINGS,
     }
