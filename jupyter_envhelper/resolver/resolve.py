@@ -1,0 +1,289 @@
+"""``plan_install`` and ``plan_uninstall``: what a change would do, before it is done.
+
+``plan_install`` runs resolvelib in a worker thread (``asyncio.to_thread``) while the
+index client keeps working on the caller's event loop (see ``fetching.py``); the
+result becomes a ``Plan`` that lists every action, or a ``ResolutionConflict`` whose
+``Conflict`` explains itself (see ``explain.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.version import InvalidVersion, Version
+from resolvelib import ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib.resolvers import Result
+
+from ..environment import Environment
+from ..errors import BadRequest, NotFound
+from ..index import IndexClient, redact_url
+from ..plan import Action, ActionKind, Conflict, FileChoice, Plan, ResolutionConflict, TargetSummary
+from ..validation import parse_requirement, parse_requirements
+from .breaks import find_breaks
+from .candidates import Candidate, ExtrasCandidate, ReleaseCandidate
+from .explain import UserRequirement, build_conflict, too_deep
+from .factory import Factory, requirement_texts
+from .fetching import DEFAULT_TIMEOUT, IndexBridge
+from .provider import CountingReporter, Provider
+from .requirements import PYTHON_IDENTIFIER, ResolverRequirement, SpecifierRequirement
+
+MAX_ROUNDS = 2000
+ResolverResult = Result[ResolverRequirement, Candidate, str]
+
+
+def target_summary(env: Environment, kernel: str | None = None) -> TargetSummary:
+    platforms = env.platform_tags()
+    platform = next((p for p in platforms if not p.startswith("linux_")), None)
+    return TargetSummary(
+        python_version=env.python_version,
+        implementation=env.implementation,
+        platform=platform or (platforms[0] if platforms else "unknown"),
+        executable=env.executable,
+        kernel=kernel,
+        synthetic=env.synthetic_env,
+    )
+
+
+def _resolve(
+    factory: Factory, requirements: Sequence[SpecifierRequirement], reporter: CountingReporter
+) -> ResolverResult:
+    provider = Provider(factory, [r.identifier for r in requirements])
+    resolver: Resolver[ResolverRequirement, Candidate, str] = Resolver(provider, reporter)
+    return resolver.resolve(list(requirements), max_rounds=MAX_ROUNDS)
+
+
+def _resolve_or_explain(
+    factory: Factory,
+    user: Sequence[UserRequirement],
+    target: TargetSummary,
+    reporter: CountingReporter,
+) -> ResolverResult | Conflict:
+    """Runs in the worker thread."""
+    try:
+        return _resolve(factory, [u.requirement for u in user], reporter)
+    except ResolutionImpossible as exc:
+        infos = list(exc.causes)
+    except ResolutionTooDeep:
+        return too_deep(user, target, reporter.rounds)
+
+    def retry(requirements: list[SpecifierRequirement]) -> dict[str, Version] | None:
+        try:
+            result = _resolve(factory, requirements, CountingReporter())
+        except (ResolutionImpossible, ResolutionTooDeep):
+            return None
+        return {
+            c.name: c.version for c in result.mapping.values() if isinstance(c, ReleaseCandidate)
+        }
+
+    return build_conflict(infos, factory, user, target, retry)
+
+
+def _file_choice(candidate: ReleaseCandidate) -> FileChoice | None:
+    file = candidate.file
+    if file is None:
+        return None
+    return FileChoice(
+        filename=file.filename,
+        url=redact_url(file.url),
+        index_url=redact_url(file.index_url),
+        kind=file.kind,
+        size=file.size,
+        sha256=file.sha256,
+        yanked=file.yanked,
+        yanked_reason=file.yanked_reason,
+        requires_python=file.requires_python_text,
+    )
+
+
+def _kind(candidate: ReleaseCandidate, installed: str | None) -> ActionKind:
+    if candidate.is_installed:
+        return "keep"
+    if installed is None:
+        return "install"
+    try:
+        old = Version(installed)
+    except InvalidVersion:
+        return "upgrade"
+    if candidate.version == old:
+        return "keep"
+    return "upgrade" if candidate.version > old else "downgrade"
+
+
+def build_actions(
+    result: ResolverResult, factory: Factory, user: Sequence[UserRequirement]
+) -> list[Action]:
+    requested = {u.requirement.name: i for i, u in enumerate(user)}
+    extras: dict[str, set[str]] = {}
+    required_by: dict[str, list[str]] = {}
+    for identifier, criterion in result.criteria.items():
+        if identifier == PYTHON_IDENTIFIER:
+            continue
+        for info in criterion.information:
+            name = info.requirement.name
+            parent = info.parent
+            extras.setdefault(name, set()).update(info.requirement.extras)
+            if parent is None or (isinstance(parent, ExtrasCandidate) and parent.name == name):
+                continue
+            shown = f"{parent.format_for_error()} ({info.requirement.format_for_error()})"
+            if shown not in required_by.setdefault(name, []):
+                required_by[name].append(shown)
+    actions: list[Action] = []
+    for identifier, candidate in result.mapping.items():
+        if not isinstance(candidate, ReleaseCandidate):
+            continue
+        name = candidate.name
+        dist = factory.env.installed(name)
+        kind = _kind(candidate, dist.version if dist else None)
+        chosen = sorted(extras.get(name, ()))
+        deps = factory.active_requirements(candidate)
+        if chosen:
+            deps += factory.active_requirements(candidate, frozenset(chosen))
+        actions.append(
+            Action(
+                kind=kind,
+                name=factory.display_names.get(name, candidate.display_name),
+                canonical_name=name,
+                version=str(candidate.version),
+                installed_version=dist.version if dist else None,
+                requested=name in requested,
+                extras=tuple(chosen),
+                required_by=tuple(required_by.get(name, ())),
+                file=_file_choice(candidate) if kind != "keep" else None,
+                dependencies=tuple(dict.fromkeys(requirement_texts(deps))),
+            )
+        )
+        del identifier
+    actions.sort(key=lambda a: (requested.get(a.canonical_name, len(user)), a.canonical_name))
+    return actions
+
+
+def _user_requirements(
+    requirements: Sequence[str], env: Environment, allow_direct_urls: bool
+) -> tuple[list[UserRequirement], list[str]]:
+    parsed = parse_requirements(requirements, allow_urls=allow_direct_urls)
+    user: list[UserRequirement] = []
+    warnings: list[str] = []
+    for text, req in zip(requirements, parsed):
+        if req.url:
+            raise BadRequest(
+                f"{req.name} @ {redact_url(req.url)}: planning installs from a URL is not "
+                "supported yet; ask for the package by name."
+            )
+        if req.marker is not None and not req.marker.evaluate({**env.markers, "extra": ""}):
+            warnings.append(f"{text.strip()} is skipped: its marker does not apply here.")
+            continue
+        user.append(UserRequirement(text.strip(), SpecifierRequirement.from_packaging(req)))
+    return user, warnings
+
+
+async def plan_install(
+    requirements: Sequence[str],
+    env: Environment,
+    client: IndexClient,
+    *,
+    allow_prereleases: bool = False,
+    allow_direct_urls: bool = False,
+    upgrade: bool = False,
+    kernel: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Plan:
+    """What installing ``requirements`` into ``env`` would do.
+
+    Raises ``BadRequest`` for invalid input and ``ResolutionConflict`` (its ``conflict``
+    explains itself) when the request cannot be satisfied, including an unknown project
+    (a cause of kind ``not-found``, with a "did you mean" where one exists).
+    """
+    started = time.perf_counter()
+    texts = [str(r) for r in requirements]
+    user, warnings = _user_requirements(texts, env, allow_direct_urls)
+    target = target_summary(env, kernel)
+    before = client.stats.to_json()
+    loop = asyncio.get_running_loop()
+    bridge = IndexBridge(client, loop, timeout=timeout)
+    factory = Factory(
+        env,
+        bridge,
+        allow_prereleases=allow_prereleases,
+        upgrade=[u.requirement.name for u in user] if upgrade else (),
+    )
+    bridge.speculator = factory
+    reporter = CountingReporter()
+    if user:
+        bridge.prefetch(u.requirement.name for u in user)
+        try:
+            outcome = await asyncio.to_thread(_resolve_or_explain, factory, user, target, reporter)
+        finally:
+            bridge.cancel_speculation()
+    else:
+        outcome = None
+    if isinstance(outcome, Conflict):
+        raise ResolutionConflict(outcome)
+    actions = build_actions(outcome, factory, user) if outcome is not None else []
+    changes = {
+        a.canonical_name: (f"{a.name} {a.version}", Version(a.version))
+        for a in actions
+        if a.is_change and a.version is not None
+    }
+    after = client.stats.to_json()
+    stats: dict[str, Any] = {
+        key: after.get(key, 0) - before.get(key, 0)
+        for key in ("requests", "bytes_downloaded", "full_downloads", "cache_hits")
+    }
+    stats.update(
+        project_pages=bridge.page_requests,
+        metadata_requests=bridge.metadata_requests,
+        round_trips=bridge.round_trips,
+        rounds=reporter.rounds,
+        backtracks=reporter.backtracks,
+    )
+    return Plan(
+        requirements=[u.text for u in user] if user else texts,
+        target=target,
+        actions=actions,
+        breaks=find_breaks(env, changes),
+        index_urls=[redact_url(u) for u in client.index_urls],
+        warnings=warnings + factory.warnings,
+        resolve_ms=round((time.perf_counter() - started) * 1000, 1),
+        stats=stats,
+    )
+
+
+def plan_uninstall(names: Sequence[str], env: Environment, *, kernel: str | None = None) -> Plan:
+    """Remove ``names`` from ``env``; ``breaks`` lists what would lose a dependency."""
+    started = time.perf_counter()
+    if not names:
+        raise BadRequest("Give at least one package to remove.")
+    actions: list[Action] = []
+    for text in names:
+        req: Requirement = parse_requirement(text)
+        if req.specifier or req.extras or req.marker:
+            raise BadRequest(f"{text.strip()!r}: give the package name alone to remove it.")
+        dist = env.installed(req.name)
+        if dist is None:
+            raise NotFound(f"{req.name} is not installed in this environment.")
+        if any(a.canonical_name == dist.canonical_name for a in actions):
+            continue
+        actions.append(
+            Action(
+                kind="remove",
+                name=dist.name,
+                canonical_name=dist.canonical_name,
+                version=None,
+                installed_version=dist.version,
+                requested=True,
+            )
+        )
+    removed: dict[str, tuple[str, Version | None]] = {
+        a.canonical_name: (f"{a.name} {a.installed_version}", None) for a in actions
+    }
+    return Plan(
+        requirements=[str(n).strip() for n in names],
+        target=target_summary(env, kernel),
+        actions=actions,
+        breaks=find_breaks(env, removed),
+        resolve_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
