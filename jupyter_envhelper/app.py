@@ -7,7 +7,7 @@ Configure with ``c.EnvHelperApp.<trait>`` in ``jupyter_server_config.py`` (or
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Float, List, Unicode
+from traitlets import Bool, Enum, Float, List, Unicode
 
 from .probing import Prober
 from .routes import ROUTES
@@ -54,6 +54,12 @@ class EnvHelperApp(ExtensionApp):
         "against dependency confusion); merge: files of all indexes are combined.",
     )
     index_timeout = Float(15.0, config=True, help="Seconds to wait for a package index.")
+    allow_direct_urls = Bool(
+        False,
+        config=True,
+        help="Accept requirements that point at URLs (foo @ https://...). Off: only "
+        "names and versions from the configured indexes.",
+    )
 
     service: EnvHelperService
 
@@ -73,6 +79,7 @@ class EnvHelperApp(ExtensionApp):
             prober=prober,
             kernel_query_timeout=self.kernel_query_timeout,
             index_settings=index_settings,
+            allow_direct_urls=self.allow_direct_urls,
             log=self.log,
         )
 

@@ -65,6 +65,11 @@ class Catalog:
             "hits": payload,
         }
 
+    async def checker(self, client: IndexClient) -> Any:
+        """The typo-squat checker of the index's catalog (popular data while it loads)."""
+        index, _, _, _ = await self._index_for(client)
+        return index.typosquat
+
     async def typosquat(self, client: IndexClient, name: str, env: Environment | None) -> Any:
         index, _, _, _ = await self._index_for(client)
         warning = index.typosquat.check(name, installed=_installed(env))

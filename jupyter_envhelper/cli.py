@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import EnvHelperError
+from .errors import BadRequest, EnvHelperError
 
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE = 0, 1, 2
 
@@ -61,6 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the JSON document")
     show.add_argument("--all", action="store_true", help="list every version, not the last 10")
     show.set_defaults(handler=_show)
+    plan = sub.add_parser(
+        "plan",
+        help="what installing would change, and whether it is safe there",
+        description="Resolve requirements for a target without installing anything. "
+        "Synthetic targets answer 'would this work on Python 3.9 on macOS arm64?'.",
+    )
+    plan.add_argument("requirements", nargs="+", metavar="REQ", help="e.g. 'pandas>=2'")
+    _target_options(plan)
+    plan.add_argument("--target-python-version", metavar="V", help="e.g. 3.9 (synthetic target)")
+    plan.add_argument(
+        "--target-platform",
+        metavar="TAG",
+        help="e.g. manylinux_2_28_x86_64, macosx_14_0_arm64, win_amd64 (synthetic target)",
+    )
+    plan.add_argument("--pre", action="store_true", help="allow pre-releases")
+    plan.add_argument("--upgrade", action="store_true", help="prefer the newest versions")
+    plan.add_argument("--json", action="store_true", help="print the JSON document")
+    plan.set_defaults(handler=_plan)
     kernels = sub.add_parser("kernels", help="every kernel with its interpreter")
     kernels.add_argument("--json", action="store_true", help="print the JSON document")
     kernels.set_defaults(handler=_kernels)
@@ -173,6 +191,95 @@ def _show(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(render_package(payload, every_version=args.all))
     return EXIT_OK
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from .environment import Environment
+    from .planning import make_plan
+
+    synthetic = args.target_python_version or args.target_platform
+    if synthetic and (args.kernel or args.python):
+        raise BadRequest("Use either a synthetic target or --kernel/--python, not both.")
+
+    async def run() -> dict[str, Any]:
+        service = _service(args)
+        try:
+            if synthetic:
+                env = Environment.synthetic(
+                    python_version=args.target_python_version or "3.12",
+                    platform=args.target_platform or "manylinux_2_28_x86_64",
+                )
+            else:
+                env = await _target(service, args)
+            client = service.index_client(env)
+            checker = await service.catalog.checker(client)
+
+            def typosquat(name: str) -> dict[str, Any] | None:
+                warning = checker.check(name, installed=env.distributions.keys())
+                return warning.to_json() if warning is not None else None
+
+            answer = await make_plan(
+                args.requirements,
+                env,
+                client,
+                allow_prereleases=args.pre,
+                upgrade=args.upgrade,
+                kernel=args.kernel,
+                typosquat=typosquat,
+            )
+            return {"schema": 1, **answer.to_json()}
+        finally:
+            await service.close()
+
+    payload = asyncio.run(run())
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        print(render_plan(payload))
+    return EXIT_UNAVAILABLE if payload["verdict"] == "blocker" else EXIT_OK
+
+
+_SEVERITY_MARK = {"blocker": "BLOCKER", "warning": "warning", "info": "info"}
+
+
+def render_plan(doc: dict[str, Any]) -> str:
+    lines: list[str] = []
+    plan, conflict = doc.get("plan"), doc.get("conflict")
+    target = (plan or conflict or {}).get("target") or {}
+    where = f"Python {target.get('python_version')} on {target.get('platform')}"
+    if target.get("synthetic"):
+        where += " (synthetic target)"
+    lines.append(_row("Target", where))
+    if plan is not None:
+        changes = [a for a in plan["actions"] if a["kind"] != "keep"]
+        lines.append(_row("Changes", f"{len(changes)}" + _size_words(plan["download_size"])))
+        for a in plan["actions"]:
+            if a["kind"] == "keep":
+                continue
+            before = f"{a['installed_version']} -> " if a["installed_version"] else ""
+            build = " (built from source)" if (a.get("file") or {}).get("needs_build") else ""
+            lines.append(f"  {a['kind']:<10} {a['name']} {before}{a['version'] or ''}{build}")
+        for b in plan["breaks"]:
+            lines.append(f"  breaks     {b['message']}")
+    if conflict is not None:
+        lines.append(_row("Conflict", conflict["message"]))
+        for way in conflict["ways_out"]:
+            lines.append(_row("Way out", way["message"]))
+    for finding in doc.get("findings") or []:
+        label = _SEVERITY_MARK.get(finding["severity"], finding["severity"])
+        lines.append(_row(label, finding["message"]))
+    for s in doc.get("suggestions") or []:
+        lines.append(_row("Other kernel", f"{s['display_name']} [{s['name']}]: {s['message']}"))
+    lines.append(_row("Verdict", doc["verdict"]))
+    return "\n".join(lines)
+
+
+def _size_words(size: int | None) -> str:
+    if size is None:
+        return ", download size unknown"
+    if size < 1_000_000:
+        return f", {size / 1e3:.0f} kB to download"
+    return f", {size / 1e6:.1f} MB to download"
 
 
 def render_package(doc: dict[str, Any], *, every_version: bool = False) -> str:

@@ -58,6 +58,37 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
         except EnvHelperError as exc:
             raise web.HTTPError(exc.status, exc.message, reason=exc.reason) from exc
 
+    def json_body(self) -> dict[str, Any]:
+        """The request's JSON object, or 400 saying what is wrong with it."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as exc:
+            raise web.HTTPError(
+                400, f"The request body is not JSON: {exc}", reason="bad-request"
+            ) from exc
+        if not isinstance(body, dict):
+            raise web.HTTPError(
+                400, "The request body must be a JSON object.", reason="bad-request"
+            )
+        return body
+
+    @staticmethod
+    def target_of(body: dict[str, Any]) -> dict[str, str | None]:
+        kernel, kernel_id = body.get("kernel"), body.get("kernel_id")
+        for value in (kernel, kernel_id):
+            if value is not None and not isinstance(value, str):
+                raise web.HTTPError(
+                    400, "kernel and kernel_id must be strings.", reason="bad-request"
+                )
+        return {"kernel": kernel or None, "kernel_id": kernel_id or None}
+
+    @staticmethod
+    def string_list(body: dict[str, Any], key: str) -> list[str]:
+        value = body.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise web.HTTPError(400, f"`{key}` must be a list of strings.", reason="bad-request")
+        return value
+
     def optional_argument(self, name: str) -> str | None:
         value = self.get_query_argument(name, default=None)
         return value.strip() if value and value.strip() else None
@@ -110,3 +141,37 @@ class PackageHandler(EnvHelperHandler):
             )
         )
         self.finish_json(payload)
+
+
+class PlanHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        payload = await self.call(
+            self.service.plan(
+                self.string_list(body, "requirements"),
+                **self.target_of(body),
+                allow_prereleases=bool(body.get("allow_prereleases", False)),
+                upgrade=bool(body.get("upgrade", False)),
+            )
+        )
+        self.finish_json(payload)
+
+
+class KernelSuggestionsHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        target = self.target_of(body)
+        exclude = target["kernel"]
+        if target["kernel_id"] and self.service.kernel_manager is not None:
+            try:
+                exclude = self.service.kernel_manager.get_kernel(target["kernel_id"]).kernel_name
+            except KeyError:
+                exclude = None
+        suggestions = await self.call(
+            self.service.kernel_suggestions(self.string_list(body, "requirements"), exclude=exclude)
+        )
+        self.finish_json({"schema": 1, "suggestions": suggestions})

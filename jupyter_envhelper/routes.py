@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .handlers import EnvironmentHandler, KernelsHandler, PackageHandler, SearchHandler
+from .handlers import (
+    EnvironmentHandler,
+    KernelsHandler,
+    KernelSuggestionsHandler,
+    PackageHandler,
+    PlanHandler,
+    SearchHandler,
+)
 
 NAMESPACE = "envhelper"
 
@@ -16,4 +23,6 @@ ROUTES: list[tuple[str, Any]] = [
     (f"{NAMESPACE}/environment", EnvironmentHandler),
     (f"{NAMESPACE}/search", SearchHandler),
     (rf"{NAMESPACE}/packages/(?P<name>[^/]+)", PackageHandler),
+    (f"{NAMESPACE}/plan", PlanHandler),
+    (f"{NAMESPACE}/kernel-suggestions", KernelSuggestionsHandler),
 ]

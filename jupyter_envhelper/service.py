@@ -30,6 +30,9 @@ from .kernels import (
 from .probing import Prober
 
 SCHEMA = 1
+IMPORTED_MODULES_EXPRESSION = (
+    "sorted({m.partition('.')[0] for m in list(__import__('sys').modules) if m[:1] != '_'})"
+)
 
 
 class IndexSettings:
@@ -61,6 +64,7 @@ class EnvHelperService:
         kernel_query_timeout: float = 5.0,
         server_python: str = sys.executable,
         index_settings: IndexSettings | None = None,
+        allow_direct_urls: bool = False,
         log: logging.Logger | None = None,
     ) -> None:
         self.kernel_spec_manager = kernel_spec_manager
@@ -70,6 +74,7 @@ class EnvHelperService:
         self.server_python = server_python
         self.log = log or logging.getLogger("jupyter_envhelper")
         self.index_settings = index_settings or IndexSettings()
+        self.allow_direct_urls = allow_direct_urls
         self.catalog = Catalog()
         self._index_clients: dict[tuple[Any, ...], IndexClient] = {}
 
@@ -188,6 +193,80 @@ class EnvHelperService:
         details = await package_details(client, name, env)
         details["typosquat"] = await self.catalog.typosquat(client, name, env)
         return details
+
+    async def plan(
+        self,
+        requirements: list[str],
+        *,
+        kernel: str | None = None,
+        kernel_id: str | None = None,
+        allow_prereleases: bool = False,
+        upgrade: bool = False,
+    ) -> dict[str, Any]:
+        """What installing ``requirements`` would do in the kernel's environment, and advice."""
+        from .planning import make_plan
+        from .validation import parse_requirements
+
+        parse_requirements(requirements, allow_urls=self.allow_direct_urls)
+        answer = await self.environment(kernel=kernel, kernel_id=kernel_id)
+        if answer["state"] != "ok":
+            raise ProbeError(answer["reason"] or "No environment.", detail=answer["detail"])
+        env = await self.resolve_environment(kernel=kernel, kernel_id=kernel_id)
+        spec_name = answer["kernel"]["name"]
+        client = self.index_client(env)
+        modules = await self.imported_modules(kernel_id) if kernel_id else None
+        catalog_index = await self.catalog.checker(client)
+
+        def typosquat(name: str) -> dict[str, Any] | None:
+            warning = catalog_index.check(name, installed=env.distributions.keys())
+            return warning.to_json() if warning is not None else None
+
+        async def suggest() -> list[dict[str, Any]]:
+            return await self.kernel_suggestions(requirements, exclude=spec_name)
+
+        result = await make_plan(
+            requirements,
+            env,
+            client,
+            allow_prereleases=allow_prereleases,
+            upgrade=upgrade,
+            kernel=spec_name,
+            imported_modules=modules,
+            typosquat=typosquat,
+            suggest=suggest,
+        )
+        return {"schema": SCHEMA, "kernel": answer["kernel"], **result.to_json()}
+
+    async def kernel_suggestions(
+        self, requirements: list[str], *, exclude: str | None = None
+    ) -> list[dict[str, Any]]:
+        from .resolver import plan_install
+        from .suggestions import suggest_kernels
+        from .validation import parse_requirements
+
+        parsed = parse_requirements(requirements, allow_urls=self.allow_direct_urls)
+        targets = [t for t in await self.kernel_targets() if t.name != exclude]
+        return await suggest_kernels(
+            targets,
+            parsed,
+            prober=self.prober,
+            client_for=self.index_client,
+            planner=plan_install,
+        )
+
+    async def imported_modules(self, kernel_id: str) -> frozenset[str] | None:
+        """Top-level modules the running kernel has imported (None when it does not say)."""
+        if self.kernel_manager is None:
+            return None
+        try:
+            km = self.kernel_manager.get_kernel(kernel_id)
+            answer = await evaluate_in_kernel(
+                km, {"modules": IMPORTED_MODULES_EXPRESSION}, timeout=self.kernel_query_timeout
+            )
+        except (KeyError, TimeoutError, RuntimeError):
+            return None
+        modules = answer.get("modules")
+        return frozenset(str(m) for m in modules) if isinstance(modules, list) else None
 
     async def close(self) -> None:
         for client in self._index_clients.values():

@@ -8,6 +8,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,3 +96,39 @@ def test_no_command_prints_usage() -> None:
     result = run_cli()
     assert result.returncode == 2
     assert "inspect" in result.stdout
+
+
+def test_plan_for_a_synthetic_target(cli_env: dict[str, str], index_server: Any) -> None:
+    from tests.test_plan_api import PLAN_DISTS
+
+    server = index_server(PLAN_DISTS)
+    common = ["--index-url", server.index_url, "--target-platform", "macosx_14_0_arm64"]
+    new = run_cli("plan", "needs312", "--target-python-version", "3.12", *common, env=cli_env)
+    assert new.returncode == 0, new.stderr
+    assert "install    needs312 2.0" in new.stdout
+    assert "synthetic target" in new.stdout
+    old = run_cli(
+        "plan", "needs312", "--target-python-version", "3.9", "--json", *common, env=cli_env
+    )
+    payload = json.loads(old.stdout)
+    assert [a["version"] for a in payload["plan"]["actions"]] == ["1.0"]
+
+
+def test_plan_with_a_blocker_exits_1_and_explains(
+    cli_env: dict[str, str], index_server: Any
+) -> None:
+    from tests.test_plan_api import PLAN_DISTS
+
+    server = index_server(PLAN_DISTS)
+    result = run_cli(
+        "plan",
+        "needs312==2.0",
+        "--target-python-version",
+        "3.10",
+        "--index-url",
+        server.index_url,
+        env=cli_env,
+    )
+    assert result.returncode == 1
+    assert "needs Python >=3.12" in result.stdout
+    assert "needs312 1.0" in result.stdout

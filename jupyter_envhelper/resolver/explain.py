@@ -223,7 +223,8 @@ def ways_out(
             chosen = retry([*others, _with(req, "")])
             version = chosen.get(req.name) if chosen else None
             if version is not None:
-                text = _with(req, "").format_for_error()
+                # the explicit version, so the button installs what its label says
+                text = _version_text(req, version)
                 out.append(
                     WayOut(
                         "relax-pin",
