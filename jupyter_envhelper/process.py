@@ -25,6 +25,8 @@ LineCallback = Callable[[str, str], None]
 
 #: After SIGTERM, how long a process group gets before SIGKILL.
 KILL_GRACE_SECONDS = 2.0
+#: How often a cancellable ``run`` looks at its cancel event.
+CANCEL_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -35,11 +37,12 @@ class ProcessResult:
     stderr: str
     timed_out: bool = False
     elapsed: float = 0.0
+    cancelled: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out
+        return self.returncode == 0 and not self.timed_out and not self.cancelled
 
     def stderr_tail(self, lines: int = 20, chars: int = 4000) -> str:
         return stderr_tail(self.stderr or self.stdout, lines=lines, chars=chars)
@@ -92,8 +95,15 @@ def run(
     timeout: float,
     on_line: LineCallback | None = None,
     input: bytes | None = None,
+    cancel: threading.Event | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` to completion (or until ``timeout`` seconds) and collect its output.
+
+    ``cancel``: when this event is set, the whole process group is stopped (SIGTERM,
+    then SIGKILL after ``KILL_GRACE_SECONDS``) and the result has ``cancelled=True``.
+    ``on_start(pid)`` is called once the process runs; on POSIX the pid is also the
+    process group id.
 
     A missing executable raises ``FileNotFoundError`` (``OSError``): callers turn that
     into a domain error with a message for people.
@@ -125,6 +135,9 @@ def run(
     ]
     for t in threads:
         t.start()
+    if on_start is not None:
+        with contextlib.suppress(Exception):
+            on_start(proc.pid)
     if input is not None and proc.stdin is not None:
         try:
             proc.stdin.write(input)
@@ -134,8 +147,12 @@ def run(
             with contextlib.suppress(OSError):
                 proc.stdin.close()
     timed_out = False
+    cancelled = False
     try:
-        proc.wait(timeout=timeout)
+        if cancel is None:
+            proc.wait(timeout=timeout)
+        else:
+            cancelled = _wait_or_cancel(proc, timeout, cancel)
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill_group(proc)
@@ -152,7 +169,26 @@ def run(
         stderr="".join(err),
         timed_out=timed_out,
         elapsed=time.monotonic() - start,
+        cancelled=cancelled,
     )
+
+
+def _wait_or_cancel(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event) -> bool:
+    """Wait for ``proc``; True when ``cancel`` was set first (the group is then killed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if cancel.is_set():
+            _kill_group(proc)
+            proc.wait()
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+        try:
+            proc.wait(timeout=min(left, CANCEL_POLL_SECONDS))
+            return False
+        except subprocess.TimeoutExpired:
+            continue
 
 
 async def arun(
@@ -163,6 +199,8 @@ async def arun(
     timeout: float,
     on_line: LineCallback | None = None,
     input: bytes | None = None,
+    cancel: threading.Event | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> ProcessResult:
     """``run`` in a worker thread, for code on the event loop.
 
@@ -170,5 +208,13 @@ async def arun(
     in it to reach the loop.
     """
     return await asyncio.to_thread(
-        run, argv, env=env, cwd=cwd, timeout=timeout, on_line=on_line, input=input
+        run,
+        argv,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        on_line=on_line,
+        input=input,
+        cancel=cancel,
+        on_start=on_start,
     )

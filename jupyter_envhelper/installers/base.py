@@ -1,0 +1,207 @@
+"""What every installer backend does: argv lists for a Plan, and progress from its output.
+
+A backend never runs anything itself: it builds ``Step``s (an argv list plus the
+environment variables for it) that the job runner passes to ``process.run``, and it
+reads the lines the tool prints (``parse_line``) into ``Progress`` hints. That keeps
+the argv testable without running a thing, and keeps one subprocess seam.
+
+Rules every backend keeps:
+
+- requirement arguments are ``name==version`` pins from the Plan (``Plan.pins``) and
+  plain canonical names for removals, checked again here (``check_pin``/``check_name``)
+  and placed after ``--`` so no value can ever be read as an option;
+- ``--no-deps``: the Plan already resolved everything, the installer must not choose;
+- index URLs come from the Plan; credentials are put back from configuration
+  (``CredentialStore``) and exist only in the argv handed to the process: everything
+  that is shown or logged goes through ``redact_argv`` / ``redact_url``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..environment import Environment
+from ..errors import BadRequest
+from ..index.credentials import redact_url, split_credentials
+
+Phase = Literal["resolving", "downloading", "installing", "verifying", "done"]
+
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a plain project name, else BadRequest (it reaches an argv)."""
+    if not _NAME.match(name):
+        raise BadRequest(f"{name[:60]!r} is not a package name.")
+    return name
+
+
+def check_pin(pin: str) -> str:
+    """``name==version`` exactly (what ``Action.pin`` makes), else BadRequest."""
+    name, sep, version = pin.partition("==")
+    if not sep or not _NAME.match(name) or not _VERSION.match(version):
+        raise BadRequest(f"{pin[:80]!r} is not an exact pin like 'name==1.0'.")
+    return pin
+
+
+@dataclass(frozen=True)
+class CredentialStore:
+    """Index URLs as configured (possibly with ``user:password@``), found by their clean URL.
+
+    Plans carry clean URLs only; the installer needs the credentials back.
+    """
+
+    urls: tuple[str, ...] = ()
+
+    def restore(self, url: str) -> str:
+        clean = _slash(split_credentials(url)[0])
+        for configured in self.urls:
+            if _slash(split_credentials(configured)[0]) == clean:
+                return configured
+        return url
+
+    def __repr__(self) -> str:
+        return f"CredentialStore({[redact_url(u) for u in self.urls]!r})"
+
+
+def _slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def redact_argv(argv: Sequence[str]) -> list[str]:
+    """``argv`` with credentials in every URL replaced by ``***``: the only form we log."""
+    return [redact_url(a) for a in argv]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of a job: what to run, with which environment, and what it is for."""
+
+    argv: list[str]
+    env: dict[str, str]
+    purpose: Literal["install", "uninstall"]
+    packages: tuple[str, ...] = ()
+
+    @property
+    def display_argv(self) -> list[str]:
+        return redact_argv(self.argv)
+
+    def __repr__(self) -> str:  # never show credentials, not even in a traceback
+        return f"Step({self.display_argv!r}, purpose={self.purpose!r})"
+
+
+@dataclass
+class Progress:
+    """What one output line tells: a phase change, a package, bytes, a finished file."""
+
+    phase: Phase | None = None
+    package: str | None = None
+    file_done: str | None = None  # canonical name of a package whose download finished
+    all_downloaded: bool = False
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Configuration a backend needs (from the runner's configuration)."""
+
+    credentials: CredentialStore = field(default_factory=CredentialStore)
+    break_system_packages: bool = False
+    base_env: Mapping[str, str] | None = None  # default: os.environ
+
+
+#: Variables that would make an installer install something other than the Plan, or
+#: somewhere else. They are removed from the installer's environment; the user's config
+#: files (mirrors, certificates, proxies, credentials) are kept.
+PIP_DROPPED_ENV = (
+    "PIP_FIND_LINKS",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_NO_INDEX",
+    "PIP_REQUIREMENT",
+    "PIP_TARGET",
+    "PIP_PREFIX",
+    "PIP_ROOT",
+    "PIP_UPGRADE",
+    "PIP_UPGRADE_STRATEGY",
+    "PIP_FORCE_REINSTALL",
+    "PIP_BREAK_SYSTEM_PACKAGES",
+    "PIP_REQUIRE_VIRTUALENV",
+    "PIP_EDITABLE",
+    "PIP_SRC",
+    "PIP_PYTHON",
+)
+UV_DROPPED_ENV = (
+    "UV_FIND_LINKS",
+    "UV_INDEX",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_NO_INDEX",
+    "UV_OVERRIDE",
+    "UV_TARGET",
+    "UV_PREFIX",
+    "UV_SYSTEM_PYTHON",
+    "UV_PYTHON",
+    "UV_BREAK_SYSTEM_PACKAGES",
+    "UV_OFFLINE",
+    "UV_REINSTALL",
+    "UV_UPGRADE",
+    "UV_NO_DEPS",
+    "UV_EXCLUDE_NEWER",
+    "UV_TORCH_BACKEND",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+)
+
+
+def clean_env(base: Mapping[str, str] | None, dropped: Iterable[str]) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    for key in dropped:
+        env.pop(key, None)
+    env.pop("PYTHONSTARTUP", None)
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.setdefault("NO_COLOR", "1")
+    return env
+
+
+class Backend(ABC):
+    """One installer (uv, pip, conda) for one target environment."""
+
+    name: str = "backend"
+
+    def __init__(self, environment: Environment, options: BackendOptions | None = None) -> None:
+        self.environment = environment
+        self.options = options or BackendOptions()
+
+    @property
+    def python(self) -> str:
+        exe = self.environment.executable
+        if not exe:
+            raise BadRequest("This environment has no interpreter to install into.")
+        return exe
+
+    def index_args(self, index_urls: Sequence[str]) -> list[str]:
+        """``--index-url`` (first) and ``--extra-index-url`` (rest), credentials restored."""
+        args: list[str] = []
+        for i, url in enumerate(index_urls):
+            real = self.options.credentials.restore(url)
+            args += ["--index-url" if i == 0 else "--extra-index-url", real]
+        return args
+
+    @abstractmethod
+    def install_step(self, pins: Sequence[str], index_urls: Sequence[str]) -> Step:
+        """Install exactly ``pins`` (``name==version``), nothing else."""
+
+    @abstractmethod
+    def uninstall_step(self, names: Sequence[str]) -> Step:
+        """Remove the distributions ``names``."""
+
+    @abstractmethod
+    def parse_line(self, stream: str, line: str) -> Progress | None:
+        """What a line of the tool's output says about progress (None: nothing)."""

@@ -1,0 +1,179 @@
+"""The durable record of every job: a small sqlite database (stdlib ``sqlite3``).
+
+WAL mode, ``synchronous=NORMAL``, one short transaction per write, a new connection
+per operation (so threads and processes never share one): a crash loses at most the
+last write, never the file. A job is written when it starts (state ``running``) and
+again when it ends; a row still ``running`` whose environment lock is free belongs
+to a process that died, and ``mark_interrupted`` says so.
+
+Stored per job: id, environment prefix and interpreter, kind, state, times, the
+request, the plan JSON, before- and after-snapshots, the outcome and a redacted log
+tail. Job ids come from sqlite (``AUTOINCREMENT``), unique across processes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..index.credentials import redact_url
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    prefix TEXT NOT NULL,
+    interpreter TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    backend TEXT,
+    undo_of INTEGER,
+    started REAL NOT NULL,
+    ended REAL,
+    request TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    outcome TEXT,
+    log_tail TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_prefix ON jobs (prefix, id);
+"""
+_JSON_COLUMNS = ("request", "plan", "before", "after", "outcome")
+
+
+class History:
+    """Jobs of all environments, in one sqlite file at ``path``."""
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.row_factory = sqlite3.Row
+            yield db
+        finally:
+            db.close()
+
+    def create(
+        self,
+        *,
+        prefix: str,
+        interpreter: str,
+        kind: str,
+        request: Mapping[str, Any],
+        plan: Mapping[str, Any],
+        before: Mapping[str, Any] | None = None,
+        backend: str | None = None,
+        undo_of: int | None = None,
+        started: float | None = None,
+    ) -> int:
+        """A new job row in state ``running``; its id."""
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO jobs (prefix, interpreter, kind, state, backend, undo_of, started,"
+                " request, plan, before) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                (
+                    _norm(prefix),
+                    interpreter,
+                    kind,
+                    backend,
+                    undo_of,
+                    started if started is not None else time.time(),
+                    _dump(request),
+                    _dump(plan),
+                    _dump(before) if before is not None else None,
+                ),
+            )
+            row_id = cursor.lastrowid
+        assert row_id is not None
+        return int(row_id)
+
+    def update(self, job_id: int, **fields: Any) -> None:
+        """Set columns of one job (JSON columns are serialised, the log tail redacted)."""
+        allowed = {"state", "backend", "ended", "before", "after", "outcome", "log_tail", "plan"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown history fields {sorted(unknown)}")
+        if not fields:
+            return
+        values: list[Any] = []
+        for key, raw in fields.items():
+            if key in _JSON_COLUMNS and raw is not None:
+                values.append(_dump(raw))
+            elif key == "log_tail" and raw is not None:
+                values.append(redact_url(str(raw)))
+            else:
+                values.append(raw)
+        assignments = ", ".join(f"{key} = ?" for key in fields)
+        with self._connect() as db:
+            db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values, job_id))  # noqa: S608
+
+    def get(self, job_id: int) -> dict[str, Any] | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _row(row) if row is not None else None
+
+    def list(
+        self, env_prefix: str | None = None, *, limit: int = 100
+    ) -> builtins.list[dict[str, Any]]:
+        """Jobs, newest first; of one environment when ``env_prefix`` is given."""
+        with self._connect() as db:
+            if env_prefix is None:
+                rows = db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+            else:
+                rows = db.execute(
+                    "SELECT * FROM jobs WHERE prefix = ? ORDER BY id DESC LIMIT ?",
+                    (_norm(env_prefix), limit),
+                )
+            return [_row(r) for r in rows.fetchall()]
+
+    def mark_interrupted(
+        self, env_prefix: str, *, except_id: int | None = None
+    ) -> builtins.list[int]:
+        """Rows of ``env_prefix`` still ``running`` (their process died): ``interrupted``.
+
+        Call only while holding the environment's lock: then no live job can own them.
+        """
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id FROM jobs WHERE prefix = ? AND state = 'running' AND id != ?",
+                (_norm(env_prefix), except_id if except_id is not None else -1),
+            ).fetchall()
+            ids = [int(r["id"]) for r in rows]
+            if ids:
+                db.executemany(
+                    "UPDATE jobs SET state = 'interrupted', ended = ? WHERE id = ?",
+                    [(time.time(), i) for i in ids],
+                )
+        return ids
+
+
+def _norm(prefix: str) -> str:
+    return os.path.normcase(os.path.abspath(prefix)) if prefix else ""
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _row(row: sqlite3.Row) -> dict[str, Any]:
+    out = {key: row[key] for key in row.keys()}  # noqa: SIM118 - sqlite3.Row
+    for key in _JSON_COLUMNS:
+        if out.get(key) is not None:
+            out[key] = json.loads(out[key])
+    return out

@@ -1,0 +1,581 @@
+"""``JobRunner``: executes Plans into environments, one job per environment at a time.
+
+    runner = JobRunner(JobConfig(history_path=..., installer="auto"), prober=prober)
+    job = await runner.submit(plan, env, kind="install", request={...})
+    async for event in job.events(since=0): ...
+    runner.cancel(job.id); await job.wait(); job.to_json()
+    runner.history(env.prefix); await runner.undo(job.id)
+
+``submit`` refuses at once (raising a domain error, nothing recorded) when the job
+cannot run: the environment is externally managed (PEP 668) or not writable, there
+is not enough disk space for the plan, another job holds the environment
+(``EnvironmentBusy``: we refuse rather than queue, because a plan made before that
+job ends describes an environment that will no longer exist), or the environment
+changed since the plan was made (``EnvironmentChanged``). Otherwise the job is in the
+history, running, and ``submit`` returns it.
+
+The installer runs in a worker thread through ``process.run`` (own process group);
+its lines become events on the loop via ``call_soon_threadsafe``. Cancel and the
+deadline stop the whole process group (SIGTERM, then SIGKILL). After the installer,
+the environment is probed again and compared with the Plan and with the
+before-snapshot, and verified; all of it is the job's ``Outcome``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import shutil
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from .. import process
+from ..environment import Environment
+from ..errors import BadRequest, EnvHelperError, NotFound, ProbeError
+from ..index.credentials import redact_url
+from ..installers import Backend, BackendOptions, CredentialStore, Preference, Step, choose_backend
+from ..plan import Plan
+from ..probing import Prober
+from . import undo as undo_mod
+from .failures import cancelled_failure, classify
+from .history import History
+from .locks import EnvironmentLock
+from .models import (
+    EnvironmentChanged,
+    Failure,
+    Job,
+    JobKind,
+    JobState,
+    Outcome,
+    Refused,
+    Snapshot,
+    diff_snapshots,
+    fingerprint,
+    snapshot_from_json,
+    snapshot_of,
+    snapshot_to_json,
+)
+from .verify import before_problems, compare_with_plan, verify_environment
+
+DEFAULT_DEADLINE = 15 * 60.0
+LOG_TAIL_LINES = 200
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """How jobs run. ``index_urls``: configured index URLs *with* credentials; plans
+    carry clean URLs and the installer gets the credentials back from here."""
+
+    history_path: str | os.PathLike[str]
+    lock_dir: str | os.PathLike[str] | None = None  # default: <history dir>/locks
+    installer: Preference = "auto"
+    deadline: float = DEFAULT_DEADLINE
+    break_system_packages: bool = False
+    allow_externally_managed: bool = False
+    uv_path: str | None = None
+    index_urls: tuple[str, ...] = ()
+    unpack_factor: float = 3.0
+    min_free_bytes: int = 20 * 1024 * 1024
+    base_env: Mapping[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def locks(self) -> Path:
+        if self.lock_dir is not None:
+            return Path(self.lock_dir)
+        return Path(self.history_path).parent / "locks"
+
+
+class JobRunner:
+    """Runs jobs on the current event loop; one instance per server."""
+
+    def __init__(self, config: JobConfig, *, prober: Prober | None = None) -> None:
+        self.config = config
+        self.prober = prober or Prober()
+        self.store = History(config.history_path)
+        self._jobs: dict[int, Job] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._cancels: dict[int, threading.Event] = {}
+
+    # ------------------------------------------------------------ public
+
+    async def submit(
+        self,
+        plan: Plan,
+        env: Environment,
+        *,
+        kind: JobKind = "install",
+        request: Mapping[str, Any] | None = None,
+        undo_of: int | None = None,
+    ) -> Job:
+        """Start executing ``plan`` in ``env`` (the Environment the plan was made for)."""
+        python = env.executable
+        if env.synthetic_env or not python or not env.prefix:
+            raise BadRequest("A plan for an imagined environment cannot be installed.")
+        if not plan.changes:
+            raise BadRequest("The plan changes nothing, so there is nothing to run.")
+        self._check_allowed(env)
+        backend = choose_backend(
+            env,
+            self.config.installer,
+            options=BackendOptions(
+                credentials=CredentialStore(tuple(self.config.index_urls)),
+                break_system_packages=self.config.break_system_packages,
+                base_env=self.config.base_env,
+            ),
+            uv_path=self.config.uv_path,
+        )
+        self._check_space(plan, env)
+        lock = EnvironmentLock(self.config.locks, env.prefix)
+        lock.acquire()
+        try:
+            current = await self._probe(python, fresh=False)
+            self._check_unchanged(env, current)
+            job = await self._start(plan, current, backend, kind, request, undo_of, lock)
+        except BaseException:
+            lock.release()
+            raise
+        return job
+
+    def get(self, job_id: int) -> Job:
+        """A job of this process (running or finished since start-up)."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"There is no job {job_id} running on this server.")
+        return job
+
+    def describe(self, job_id: int) -> dict[str, Any]:
+        """A job's JSON: live when it runs here, else from the history."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            return job.to_json()
+        record = self.store.get(job_id)
+        if record is None:
+            raise NotFound(f"There is no job {job_id}.")
+        return record
+
+    def cancel(self, job_id: int) -> Job:
+        """Stop a running job (its whole process tree); a finished one is left as is."""
+        job = self.get(job_id)
+        if not job.finished:
+            event = self._cancels.get(job_id)
+            if event is not None and not event.is_set():
+                event.set()
+                job.emit(message="Cancelling: stopping the installer.")
+        return job
+
+    def history(self, env_prefix: str | None = None, *, limit: int = 100) -> list[dict[str, Any]]:
+        return self.store.list(env_prefix, limit=limit)
+
+    async def history_async(
+        self, env_prefix: str | None = None, *, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.store.list, env_prefix, limit=limit)
+
+    async def plan_undo(
+        self, job_id: int, *, checker: undo_mod.Checker | None = None
+    ) -> undo_mod.UndoPlan:
+        """What undoing ``job_id`` would do, against the environment as it is now."""
+        record = await asyncio.to_thread(self.store.get, job_id)
+        if record is None:
+            raise NotFound(f"There is no job {job_id}.")
+        if record["state"] == "running":
+            raise BadRequest(f"Job {job_id} is still running; cancel it or wait for it first.")
+        if not record.get("before") or record.get("after") is None:
+            raise BadRequest(f"Job {job_id} has no record of the environment before and after it.")
+        current = await self._probe(record["interpreter"], fresh=False)
+        return await undo_mod.plan_undo(
+            job_id=job_id,
+            before=snapshot_from_json(record["before"]),
+            after=snapshot_from_json(record["after"]),
+            current=current,
+            index_urls=(record.get("plan") or {}).get("index_urls") or [],
+            checker=checker,
+        )
+
+    async def undo(
+        self,
+        job_id: int,
+        *,
+        checker: undo_mod.Checker | None = None,
+        allow_partial: bool = False,
+    ) -> Job:
+        """Bring what job ``job_id`` changed back to its versions before; itself a job."""
+        proposal = await self.plan_undo(job_id, checker=checker)
+        if proposal.unavailable and not allow_partial:
+            raise Refused(
+                "Undo cannot restore everything: " + " ".join(proposal.unavailable),
+                reason="undo-unavailable",
+            )
+        plan = proposal.plan
+        if proposal.unavailable:
+            missing = {
+                a.canonical_name for a in plan.actions if _named_in(a.name, proposal.unavailable)
+            }
+            plan.actions = [a for a in plan.actions if a.canonical_name not in missing]
+        if not plan.changes:
+            raise BadRequest(f"The environment already is as it was before job {job_id}.")
+        record = await asyncio.to_thread(self.store.get, job_id) or {}
+        env = await self._probe(str(record["interpreter"]), fresh=False)
+        return await self.submit(
+            plan, env, kind="undo", request={"undo_of": job_id}, undo_of=job_id
+        )
+
+    async def close(self) -> None:
+        """Cancel every running job and wait for them (server shutdown)."""
+        for job_id in list(self._tasks):
+            event = self._cancels.get(job_id)
+            if event is not None:
+                event.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    # ------------------------------------------------------------ checks
+
+    def _check_allowed(self, env: Environment) -> None:
+        info = env.data.get("environment") or {}
+        managed = info.get("externally_managed")
+        if managed and not self.config.allow_externally_managed:
+            detail = managed.get("error") if isinstance(managed, dict) else None
+            raise Refused(
+                "This Python belongs to the operating system (PEP 668: it is marked "
+                "externally managed), so jupyter-envhelper does not install into it. "
+                "Create a virtual environment, register it as a kernel, and install there. "
+                "An administrator can allow it in the configuration "
+                "(allow_externally_managed).",
+                reason="externally-managed",
+                detail=detail,
+            )
+        if info.get("site_packages_writable") is False:
+            where = (env.data.get("paths") or {}).get("purelib")
+            raise Refused(
+                f"You cannot write to {where}, so nothing can be installed into this "
+                "environment. Use a virtual environment you own, or ask its owner.",
+                reason="not-writable",
+            )
+
+    def _check_space(self, plan: Plan, env: Environment) -> None:
+        size = plan.download_size
+        if size is None:  # count what is known
+            size = sum(
+                a.file.size for a in plan.changes if a.file is not None and a.file.size is not None
+            )
+        need = int(size * self.config.unpack_factor) + self.config.min_free_bytes
+        where = (env.data.get("paths") or {}).get("purelib") or env.prefix or "."
+        probe_dir = where
+        while probe_dir and not os.path.exists(probe_dir):
+            probe_dir = os.path.dirname(probe_dir)
+        try:
+            free = shutil.disk_usage(probe_dir or ".").free
+        except OSError:
+            return
+        if need > free:
+            raise Refused(
+                f"Not enough disk space: the plan downloads {_size(size)} and needs about "
+                f"{_size(need)} free where the environment lives ({where}), but only "
+                f"{_size(free)} is free. Free some space (clearing the pip or uv cache "
+                "often helps) and try again.",
+                reason="no-space",
+            )
+
+    @staticmethod
+    def _check_unchanged(planned: Environment, current: Environment) -> None:
+        old, new = fingerprint(planned), fingerprint(current)
+        if old == new:
+            return
+        diffs = []
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                diffs.append(f"{key} {old.get(key) or '(absent)'} -> {new.get(key) or '(absent)'}")
+        shown = ", ".join(diffs[:5]) + (" ..." if len(diffs) > 5 else "")
+        raise EnvironmentChanged(
+            f"The environment changed since this plan was made ({shown}); plan again."
+        )
+
+    async def _probe(self, python: str, *, fresh: bool) -> Environment:
+        if fresh:
+            self.prober.invalidate(python)
+        # Without ``fresh`` the prober's cache is still checked against the stat
+        # signature of every site directory, so a change since the last probe is seen.
+        return await asyncio.to_thread(self.prober.probe_sync, python, None, refresh=fresh)
+
+    # ------------------------------------------------------------ running
+
+    async def _start(  # noqa: PLR0917
+        self,
+        plan: Plan,
+        current: Environment,
+        backend: Backend,
+        kind: JobKind,
+        request: Mapping[str, Any] | None,
+        undo_of: int | None,
+        lock: EnvironmentLock,
+    ) -> Job:
+        prefix = current.prefix or ""
+        await asyncio.to_thread(self.store.mark_interrupted, prefix)
+        # How each distribution got there (index URL) is known from our own last job.
+        last = await asyncio.to_thread(self.store.list, prefix, limit=1)
+        previous = snapshot_from_json(last[0].get("after")) if last else None
+        before = snapshot_of(current, None, previous)
+        job_id = await asyncio.to_thread(
+            self.store.create,
+            prefix=prefix,
+            interpreter=current.executable or "",
+            kind=kind,
+            request=dict(request or {}),
+            plan=plan.to_json(),
+            before=snapshot_to_json(before),
+            backend=backend.name,
+            undo_of=undo_of,
+        )
+        lock.set_holder(job_id)
+        job = Job(
+            job_id,
+            kind=kind,
+            plan=plan,
+            environment=current,
+            request=request,
+            backend=backend.name,
+            undo_of=undo_of,
+        )
+        job.before = before
+        job.started = time.time()
+        self._jobs[job_id] = job
+        cancel = threading.Event()
+        self._cancels[job_id] = cancel
+        job.emit(phase="resolving", message=f"Job {job_id} started with {backend.name}.")
+        task = asyncio.create_task(self._run(job, backend, lock, current, cancel))
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(job_id, None))
+        return job
+
+    def _steps(self, backend: Backend, plan: Plan) -> list[Step]:
+        steps = []
+        removals = [a.name for a in plan.actions if a.kind == "remove"]
+        if removals:
+            steps.append(backend.uninstall_step(removals))
+        if plan.pins:
+            steps.append(backend.install_step(plan.pins, plan.index_urls))
+        return steps
+
+    async def _run(
+        self,
+        job: Job,
+        backend: Backend,
+        lock: EnvironmentLock,
+        current: Environment,
+        cancel: threading.Event,
+    ) -> None:
+        log: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
+        failure: Failure | None = None
+        state: JobState = "succeeded"
+        try:
+            try:
+                steps = self._steps(backend, job.plan)
+                deadline = time.monotonic() + self.config.deadline
+                for step in steps:
+                    if cancel.is_set():
+                        failure = cancelled_failure()
+                        state = "cancelled"
+                        break
+                    failure = await asyncio.to_thread(
+                        self._execute, job, backend, step, cancel, deadline, log
+                    )
+                    if failure is not None:
+                        state = "cancelled" if failure.kind == "cancelled" else "failed"
+                        break
+            except EnvHelperError as exc:
+                failure = Failure("other", exc.message, "Plan again.", exc.detail)
+                state = "failed"
+            await self._finish(job, state, failure, current, log)
+        except Exception as exc:  # never leave a job (or the history) "running"
+            outcome = Outcome(message=f"The job stopped unexpectedly: {exc!r}")
+            outcome.failure = Failure("other", outcome.message, "Look at the environment.", None)
+            await asyncio.to_thread(
+                self.store.update,
+                job.id,
+                state="failed",
+                ended=time.time(),
+                outcome=outcome.to_json(),
+                log_tail="\n".join(log),
+            )
+            job.finish("failed", outcome)
+        finally:
+            self._cancels.pop(job.id, None)
+            lock.release()
+
+    def _execute(  # noqa: PLR0917
+        self,
+        job: Job,
+        backend: Backend,
+        step: Step,
+        cancel: threading.Event,
+        deadline: float,
+        log: collections.deque[str],
+    ) -> Failure | None:
+        """Run one step (in a worker thread); None when it succeeded."""
+        sizes = {
+            a.canonical_name: a.file.size
+            for a in job.plan.changes
+            if a.file is not None and a.file.size is not None and a.pin is not None
+        }
+        total = sum(sizes.values()) if step.purpose == "install" and sizes else None
+        done: set[str] = set()
+        shown = " ".join(step.display_argv)
+        log.append("$ " + shown)
+        phase = "downloading" if step.purpose == "install" else "installing"
+        job.emit_threadsafe(
+            phase=phase,
+            message=f"Running {backend.name}.",
+            line="$ " + shown,
+            bytes_done=0 if total is not None else None,
+            bytes_total=total,
+        )
+
+        def on_line(stream: str, line: str) -> None:
+            text = redact_url(line)
+            log.append(text)
+            hint = backend.parse_line(stream, line)
+            fields: dict[str, Any] = {"line": text}
+            if hint is not None:
+                if hint.phase is not None:
+                    fields["phase"] = hint.phase
+                if hint.package is not None:
+                    fields["package"] = hint.package
+                if hint.file_done is not None:
+                    done.add(hint.file_done)
+                if hint.all_downloaded:
+                    done.update(sizes)
+                if total is not None and (hint.file_done or hint.all_downloaded):
+                    fields["bytes_done"] = sum(sizes.get(n, 0) for n in done)
+                    fields["bytes_total"] = total
+            job.emit_threadsafe(**fields)
+
+        def on_start(pid: int) -> None:
+            job.pids.append(pid)
+
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return classify("", timed_out=True, deadline=self.config.deadline)
+        try:
+            result = process.run(
+                step.argv,
+                env=step.env,
+                timeout=remaining,
+                on_line=on_line,
+                cancel=cancel,
+                on_start=on_start,
+            )
+        except OSError as exc:
+            return Failure(
+                "other",
+                f"The installer could not be started: {exc.strerror or exc}.",
+                "Check that the environment's Python and the installer still exist.",
+                None,
+            )
+        output = result.stdout + result.stderr
+        if result.cancelled:
+            return cancelled_failure(redact_url(result.stderr_tail(lines=10)) or None)
+        if result.timed_out:
+            return classify(output, timed_out=True, deadline=self.config.deadline)
+        if result.returncode != 0:
+            return classify(output, returncode=result.returncode)
+        return None
+
+    async def _finish(
+        self,
+        job: Job,
+        state: JobState,
+        failure: Failure | None,
+        current: Environment,
+        log: collections.deque[str],
+    ) -> None:
+        job.emit(phase="verifying", message="Checking the environment.")
+        problems: list[dict[str, Any]] = []
+        differences: list[str] = []
+        after_snapshot: Snapshot | None = None
+        try:
+            after = await self._probe(job.interpreter, fresh=True)
+            after_snapshot = snapshot_of(after, job.plan, job.before)
+            earlier = await asyncio.to_thread(before_problems, current)
+            problems = await asyncio.to_thread(verify_environment, after, before=earlier)
+            if state == "succeeded":
+                differences = compare_with_plan(job.plan, after)
+        except ProbeError as exc:
+            problems.append(
+                {
+                    "kind": "probe-failed",
+                    "name": None,
+                    "preexisting": False,
+                    "message": "The environment could not be inspected after the job: "
+                    + exc.message,
+                }
+            )
+        changes = diff_snapshots(job.before, after_snapshot) if after_snapshot is not None else []
+        damaged = any(not p.get("preexisting") for p in problems)
+        if state == "succeeded" and (differences or damaged):
+            state = "failed"
+            failure = Failure(
+                "damaged" if damaged else "plan-mismatch",
+                "The installer finished, but the environment is not what the plan promised."
+                if differences
+                else "The installer finished, but the environment is damaged.",
+                "Undo this job to restore the environment as it was before.",
+                "\n".join(
+                    differences + [p["message"] for p in problems if not p.get("preexisting")]
+                ),
+            )
+        outcome = Outcome(
+            message=_message(state, failure, changes),
+            failure=failure,
+            changes=changes,
+            differences=differences,
+            problems=problems,
+            damaged=damaged,
+        )
+        if changes and state != "succeeded":
+            touched = {canonicalize_name(c.name) for c in changes}
+            outcome.restore = {
+                "undo_of": job.id,
+                "message": "Undo this job to bring back the versions from before it.",
+                "before": {k: v.version for k, v in job.before.items() if k in touched},
+            }
+        job.after = after_snapshot
+        await asyncio.to_thread(
+            self.store.update,
+            job.id,
+            state=state,
+            ended=time.time(),
+            after=snapshot_to_json(after_snapshot) if after_snapshot is not None else None,
+            outcome=outcome.to_json(),
+            log_tail="\n".join(log),
+        )
+        job.finish(state, outcome)
+
+
+def _named_in(name: str, sentences: list[str]) -> bool:
+    return any(s.startswith(f"{name} ") for s in sentences)
+
+
+def _message(state: JobState, failure: Failure | None, changes: list[Any]) -> str:
+    changed = ", ".join(f"{c.name} {c.after}" if c.after else f"{c.name} removed" for c in changes)
+    if state == "succeeded":
+        return f"Done: {changed}." if changed else "Done: nothing changed."
+    head = failure.message if failure is not None else "The job did not finish."
+    tail = f" Already changed: {changed}." if changed else " Nothing was changed."
+    return head + tail
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
