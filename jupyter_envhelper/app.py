@@ -6,6 +6,8 @@ Configure with ``c.EnvHelperApp.<trait>`` in ``jupyter_server_config.py`` (or
 
 from __future__ import annotations
 
+import os
+
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, List, Unicode
 
@@ -61,6 +63,39 @@ class EnvHelperApp(ExtensionApp):
         "names and versions from the configured indexes.",
     )
 
+    read_only = Bool(
+        False,
+        config=True,
+        help="Refuse every change (install, uninstall, undo): for shared servers where "
+        "the panel should only show and plan.",
+    )
+    installer = Enum(
+        ["auto", "uv", "pip"],
+        default_value="auto",
+        config=True,
+        help="Which installer runs jobs: uv when available (fast, works without pip), or pip.",
+    )
+    job_deadline = Float(
+        900.0,
+        config=True,
+        help="Seconds after which a job is cancelled (its whole process tree).",
+    )
+    history_path = Unicode(
+        "",
+        config=True,
+        help="The sqlite file of past jobs (default: <Jupyter data dir>/envhelper/history.sqlite).",
+    )
+    allow_externally_managed = Bool(
+        False,
+        config=True,
+        help="Install into PEP 668 externally managed environments (off: refused with a way out).",
+    )
+    break_system_packages = Bool(
+        False,
+        config=True,
+        help="Pass --break-system-packages to pip. Only with allow_externally_managed.",
+    )
+
     service: EnvHelperService
 
     def initialize_settings(self) -> None:
@@ -83,8 +118,31 @@ class EnvHelperApp(ExtensionApp):
             log=self.log,
         )
 
+        from jupyter_core.paths import jupyter_data_dir
+
+        from .installing import Installs
+        from .jobs import JobConfig, JobRunner
+
+        history = self.history_path or os.path.join(
+            jupyter_data_dir(), "envhelper", "history.sqlite"
+        )
+        urls = [u for u in (self.index_url, *(self.extra_index_urls or [])) if u]
+        runner = JobRunner(
+            JobConfig(
+                history_path=history,
+                installer=self.installer,  # type: ignore[arg-type]  # Enum of the same names
+                deadline=self.job_deadline,
+                allow_externally_managed=self.allow_externally_managed,
+                break_system_packages=self.break_system_packages,
+                index_urls=tuple(urls),
+            ),
+            prober=prober,
+        )
+        self.service.installs = Installs(self.service, runner, read_only=self.read_only)
+
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)
 
     async def stop_extension(self) -> None:
+        await self.service.installs.runner.close()
         await self.service.close()

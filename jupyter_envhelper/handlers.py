@@ -9,17 +9,24 @@ HTTP statuses here and nowhere else, and a response never carries a traceback.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
+from jupyter_server.utils import url_path_join
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from .errors import EnvHelperError
 from .service import EnvHelperService
 
 AUTH_RESOURCE = "envhelper"
+_F = TypeVar("_F", bound=Callable[..., Any])
+# Questions that change nothing (plan, suggestions) are POSTs that need "read" only;
+# every change (jobs) needs "write", jupyter-server's action for POST.
+authorized_read = cast(Callable[[_F], _F], authorized("read"))
 
 
 class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
@@ -144,8 +151,9 @@ class PackageHandler(EnvHelperHandler):
 
 
 class PlanHandler(EnvHelperHandler):
+    # Planning changes nothing: it needs the "read" permission, like the other questions.
     @web.authenticated
-    @authorized
+    @authorized_read
     async def post(self) -> None:
         body = self.json_body()
         payload = await self.call(
@@ -161,7 +169,7 @@ class PlanHandler(EnvHelperHandler):
 
 class KernelSuggestionsHandler(EnvHelperHandler):
     @web.authenticated
-    @authorized
+    @authorized_read
     async def post(self) -> None:
         body = self.json_body()
         target = self.target_of(body)
@@ -175,3 +183,88 @@ class KernelSuggestionsHandler(EnvHelperHandler):
             self.service.kernel_suggestions(self.string_list(body, "requirements"), exclude=exclude)
         )
         self.finish_json({"schema": 1, "suggestions": suggestions})
+
+
+class JobsHandler(EnvHelperHandler):
+    """POST: install, uninstall or undo in a kernel's environment (the "write" permission)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        action = body.get("action", "install")
+        job_id = body.get("job_id")
+        if job_id is not None and not str(job_id).isdigit():
+            raise web.HTTPError(400, "`job_id` must be a job number.", reason="bad-request")
+        payload = await self.call(
+            self.service.installs.submit(
+                action=str(action),
+                **self.target_of(body),
+                requirements=self.string_list(body, "requirements")
+                if "requirements" in body
+                else None,
+                names=self.string_list(body, "names") if "names" in body else None,
+                job_id=int(job_id) if job_id is not None else None,
+                fingerprint=str(body["fingerprint"]) if body.get("fingerprint") else None,
+            )
+        )
+        self.set_header(
+            "Location", url_path_join(self.base_url, "envhelper", "jobs", str(payload["job"]["id"]))
+        )
+        self.finish_json(payload, status=202)
+
+
+class JobHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        payload = await self.call(_async(self.service.installs.view, int(job_id)))
+        self.finish_json({"schema": 1, "job": payload})
+
+
+class JobCancelHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, job_id: str) -> None:
+        payload = await self.call(_async(self.service.installs.cancel, int(job_id)))
+        self.finish_json(payload, status=202)
+
+
+class JobEventsHandler(EnvHelperHandler):
+    """Server-sent events: a late client gets everything from ``since`` on, then live ones."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        since_text = self.get_query_argument("since", "0")
+        since = int(since_text) if since_text.isdigit() else 0
+        installs = self.service.installs
+        await self.call(_async(installs.view, int(job_id)))  # 404 before the stream starts
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        try:
+            async for event in installs.events(int(job_id), since):
+                index = event.get("index", -1)
+                self.write(f"id: {index}\ndata: {json.dumps(event)}\n\n")
+                await self.flush()
+        except StreamClosedError:
+            return
+        self.finish()
+
+
+class HistoryHandler(EnvHelperHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        payload = await self.call(
+            self.service.installs.history(
+                kernel=self.optional_argument("kernel"),
+                kernel_id=self.optional_argument("kernel_id"),
+            )
+        )
+        self.finish_json(payload)
+
+
+async def _async(function: Any, *args: Any) -> Any:
+    return function(*args)

@@ -9,6 +9,11 @@ from typing import Any
 
 from .handlers import (
     EnvironmentHandler,
+    HistoryHandler,
+    JobCancelHandler,
+    JobEventsHandler,
+    JobHandler,
+    JobsHandler,
     KernelsHandler,
     KernelSuggestionsHandler,
     PackageHandler,
@@ -25,4 +30,9 @@ ROUTES: list[tuple[str, Any]] = [
     (rf"{NAMESPACE}/packages/(?P<name>[^/]+)", PackageHandler),
     (f"{NAMESPACE}/plan", PlanHandler),
     (f"{NAMESPACE}/kernel-suggestions", KernelSuggestionsHandler),
+    (f"{NAMESPACE}/jobs", JobsHandler),
+    (rf"{NAMESPACE}/jobs/(?P<job_id>\d+)", JobHandler),
+    (rf"{NAMESPACE}/jobs/(?P<job_id>\d+)/events", JobEventsHandler),
+    (rf"{NAMESPACE}/jobs/(?P<job_id>\d+)/cancel", JobCancelHandler),
+    (f"{NAMESPACE}/history", HistoryHandler),
 ]

@@ -76,6 +76,7 @@ class EnvHelperService:
         self.index_settings = index_settings or IndexSettings()
         self.allow_direct_urls = allow_direct_urls
         self.catalog = Catalog()
+        self.installs: Any = None  # set by the server extension (jobs need a history store)
         self._index_clients: dict[tuple[Any, ...], IndexClient] = {}
 
     # -- kernelspecs ---------------------------------------------------------------------------
