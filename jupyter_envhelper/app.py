@@ -6,8 +6,6 @@ Configure with ``c.EnvHelperApp.<trait>`` in ``jupyter_server_config.py`` (or
 
 from __future__ import annotations
 
-import os
-
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, List, Unicode
 
@@ -118,14 +116,10 @@ class EnvHelperApp(ExtensionApp):
             log=self.log,
         )
 
-        from jupyter_core.paths import jupyter_data_dir
-
-        from .installing import Installs
+        from .installing import Installs, default_history_path
         from .jobs import JobConfig, JobRunner
 
-        history = self.history_path or os.path.join(
-            jupyter_data_dir(), "envhelper", "history.sqlite"
-        )
+        history = self.history_path or default_history_path()
         urls = [u for u in (self.index_url, *(self.extra_index_urls or [])) if u]
         runner = JobRunner(
             JobConfig(

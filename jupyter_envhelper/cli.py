@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,6 +80,29 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--upgrade", action="store_true", help="prefer the newest versions")
     plan.add_argument("--json", action="store_true", help="print the JSON document")
     plan.set_defaults(handler=_plan)
+    install = sub.add_parser(
+        "install",
+        help="plan, confirm and install into the target's environment",
+        description="Install into the environment of a kernel (or interpreter) and nowhere "
+        "else: the plan is shown first, blockers stop it, and the change is recorded "
+        "so `undo` can reverse it.",
+    )
+    install.add_argument("requirements", nargs="+", metavar="REQ")
+    uninstall = sub.add_parser("uninstall", help="remove distributions (recorded, undoable)")
+    uninstall.add_argument("names", nargs="+", metavar="NAME")
+    undo = sub.add_parser("undo", help="reverse a recorded change (default: the latest)")
+    undo.add_argument("job", nargs="?", type=int, metavar="JOB", help="a job number (history)")
+    for changer in (install, uninstall, undo):
+        _target_options(changer)
+        changer.add_argument("-y", "--yes", action="store_true", help="do not ask to confirm")
+        changer.add_argument("--json", action="store_true", help="print the job as JSON")
+    install.set_defaults(handler=_install)
+    uninstall.set_defaults(handler=_uninstall)
+    undo.set_defaults(handler=_undo)
+    history = sub.add_parser("history", help="the recorded changes of the target's environment")
+    _target_options(history)
+    history.add_argument("--json", action="store_true", help="print the JSON document")
+    history.set_defaults(handler=_history)
     kernels = sub.add_parser("kernels", help="every kernel with its interpreter")
     kernels.add_argument("--json", action="store_true", help="print the JSON document")
     kernels.set_defaults(handler=_kernels)
@@ -280,6 +304,169 @@ def _size_words(size: int | None) -> str:
     if size < 1_000_000:
         return f", {size / 1e3:.0f} kB to download"
     return f", {size / 1e6:.1f} MB to download"
+
+
+def _runner(service: Any, args: argparse.Namespace) -> Any:
+    from .installing import default_history_path
+    from .jobs import JobConfig, JobRunner
+
+    urls = [u for u in (getattr(args, "index_url", None), *(args.extra_index_url or [])) if u]
+    config = JobConfig(history_path=default_history_path(), index_urls=tuple(urls))
+    return JobRunner(config, prober=service.prober)
+
+
+def _confirm(args: argparse.Namespace, question: str) -> bool:
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise BadRequest("Not asking without a terminal: add --yes to confirm.")
+    return input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}
+
+
+async def _run_job(job: Any, args: argparse.Namespace) -> dict[str, Any]:
+    last = None
+    async for event in job.events():
+        if args.json:
+            continue
+        words = event.message or (f"{event.phase} {event.package}" if event.package else None)
+        if words and words != last:
+            print(f"  [{event.phase}] {words}", file=sys.stderr)
+            last = words
+    await job.wait()
+    doc: dict[str, Any] = job.to_json()
+    return doc
+
+
+def _print_job(doc: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        outcome = doc.get("outcome") or {}
+        print(f"Job {doc['id']} {doc['state']}: {outcome.get('message', '')}")
+        failure = outcome.get("failure")
+        if failure:
+            print(f"  {failure['message']}")
+            if failure.get("way_out"):
+                print(f"  Way out: {failure['way_out']}")
+        for change in outcome.get("changes") or []:
+            print(
+                f"  {change['kind']:<10} {change['name']} {change['before'] or ''} -> "
+                f"{change['after'] or ''}"
+            )
+    return EXIT_OK if doc["state"] == "succeeded" else EXIT_UNAVAILABLE
+
+
+def _install(args: argparse.Namespace) -> int:
+    from .planning import make_plan
+
+    async def run() -> int:
+        service = _service(args)
+        runner = _runner(service, args)
+        try:
+            env = await _target(service, args)
+            answer = await make_plan(args.requirements, env, service.index_client(env))
+            doc = {"schema": 1, **answer.to_json()}
+            if not args.json:
+                print(render_plan(doc))
+            if answer.plan is None or answer.verdict == "blocker":
+                print("Nothing was installed: the plan has a blocker.", file=sys.stderr)
+                return EXIT_UNAVAILABLE
+            if not _confirm(args, f"Install into {env.prefix}?"):
+                print("Nothing was installed.")
+                return EXIT_OK
+            job = await runner.submit(
+                answer.plan, env, kind="install", request={"requirements": args.requirements}
+            )
+            return _print_job(await _run_job(job, args), args)
+        finally:
+            await runner.close()
+            await service.close()
+
+    return asyncio.run(run())
+
+
+def _uninstall(args: argparse.Namespace) -> int:
+    from .resolver import plan_uninstall
+
+    async def run() -> int:
+        service = _service(args)
+        runner = _runner(service, args)
+        try:
+            env = await _target(service, args)
+            plan = plan_uninstall(args.names, env)
+            for b in plan.breaks:
+                print(f"warning: {b.message}", file=sys.stderr)
+            if not _confirm(args, f"Remove {', '.join(args.names)} from {env.prefix}?"):
+                print("Nothing was removed.")
+                return EXIT_OK
+            job = await runner.submit(plan, env, kind="uninstall", request={"names": args.names})
+            return _print_job(await _run_job(job, args), args)
+        finally:
+            await runner.close()
+            await service.close()
+
+    return asyncio.run(run())
+
+
+def _undo(args: argparse.Namespace) -> int:
+    from .jobs.undo import index_checker
+
+    async def run() -> int:
+        service = _service(args)
+        runner = _runner(service, args)
+        try:
+            env = await _target(service, args)
+            job_id = args.job
+            if job_id is None:
+                rows = await runner.history_async(env.prefix)
+                done = [r for r in rows if r["state"] == "succeeded"]
+                if not done:
+                    raise BadRequest(f"No recorded change of {env.prefix} to undo.")
+                job_id = int(done[0]["id"])
+            checker = index_checker(service.index_client(env))
+            proposal = await runner.plan_undo(job_id, checker=checker)
+            for action in proposal.plan.changes:
+                print(f"  {action.kind:<10} {action.name} {action.version or ''}")
+            for missing in proposal.unavailable:
+                print(f"  cannot restore: {missing}", file=sys.stderr)
+            if not _confirm(args, f"Undo job {job_id}?"):
+                print("Nothing was changed.")
+                return EXIT_OK
+            job = await runner.undo(job_id, checker=checker)
+            return _print_job(await _run_job(job, args), args)
+        finally:
+            await runner.close()
+            await service.close()
+
+    return asyncio.run(run())
+
+
+def _history(args: argparse.Namespace) -> int:
+    async def run() -> list[dict[str, Any]]:
+        service = _service(args)
+        runner = _runner(service, args)
+        try:
+            env = await _target(service, args)
+            rows: list[dict[str, Any]] = await runner.history_async(env.prefix)
+            return rows
+        finally:
+            await runner.close()
+            await service.close()
+
+    rows = asyncio.run(run())
+    if args.json:
+        print(json.dumps({"schema": 1, "jobs": rows}, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("No recorded changes.")
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["started"]))
+        request = row.get("request") or {}
+        what = " ".join(request.get("requirements") or request.get("names") or [])
+        if row.get("undo_of"):
+            what = f"undo of job {row['undo_of']}"
+        print(f"{row['id']:>4}  {when}  {row['kind']:<9} {row['state']:<10} {what}")
+    return EXIT_OK
 
 
 def render_package(doc: dict[str, Any], *, every_version: bool = False) -> str:

@@ -28,6 +28,15 @@ PHASE_FRACTION = {"resolving": 0.05, "downloading": 0.1, "installing": 0.7, "ver
 RESTART_KINDS = frozenset({"upgraded", "downgraded", "removed", "replaced"})
 
 
+def default_history_path() -> str:
+    """One history for the server, the command line and the magic."""
+    import os
+
+    from jupyter_core.paths import jupyter_data_dir
+
+    return os.path.join(jupyter_data_dir(), "envhelper", "history.sqlite")
+
+
 class ChangesDisabled(EnvHelperError):
     status = 403
     reason = "read-only"

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest_envs import uv_venv, venv_factory  # noqa: F401 (fixtures)
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -132,3 +134,31 @@ def test_plan_with_a_blocker_exits_1_and_explains(
     assert result.returncode == 1
     assert "needs Python >=3.12" in result.stdout
     assert "needs312 1.0" in result.stdout
+
+
+def test_install_history_and_undo_from_the_command_line(
+    cli_env: dict[str, str],
+    index_server: Any,
+    uv_venv: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from tests.test_jobs_api import DISTS
+
+    server = index_server(DISTS)
+    env = {**cli_env, "JUPYTER_DATA_DIR": str(tmp_path / "data")}
+    target = ["--python", str(uv_venv), "--index-url", server.index_url]
+    # a blocker stops before anything runs
+    blocked = run_cli("install", "needs312==2.0", "--yes", *target, env=env)
+    assert blocked.returncode == 1 and "Nothing was installed" in blocked.stderr
+    # without a terminal and without --yes, nothing is done
+    unasked = run_cli("install", "plain", *target, env=env)
+    assert unasked.returncode == 2 and "--yes" in unasked.stderr
+    done = run_cli("install", "plain", "--yes", *target, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "succeeded" in done.stdout and "plain" in done.stdout
+    history = run_cli("history", *target, env=env)
+    assert "install" in history.stdout and "plain" in history.stdout
+    undone = run_cli("undo", "--yes", *target, env=env)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    after = json.loads(run_cli("inspect", "--python", str(uv_venv), "--json", env=env).stdout)
+    assert "plain" not in {d["name"] for d in after["environment"]["distributions"]}

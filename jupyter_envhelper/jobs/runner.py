@@ -187,7 +187,7 @@ class JobRunner:
             raise NotFound(f"There is no job {job_id}.")
         if record["state"] == "running":
             raise BadRequest(f"Job {job_id} is still running; cancel it or wait for it first.")
-        if not record.get("before") or record.get("after") is None:
+        if record.get("before") is None or record.get("after") is None:
             raise BadRequest(f"Job {job_id} has no record of the environment before and after it.")
         current = await self._probe(record["interpreter"], fresh=False)
         return await undo_mod.plan_undo(
