@@ -30,6 +30,7 @@ from .environment import SCHEMA, Environment
 from .errors import ProbeError
 
 PROBE_SCRIPT = Path(__file__).with_name("probe.py")
+_SCANNER_LOCK = threading.Lock()
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -68,6 +69,20 @@ def _signature(python: str, doc: Mapping[str, Any]) -> list[Any]:
             seen.add(path)
             out.append(_stat_sig(path))
     return out
+
+
+def _pth_changed(paths: Mapping[str, Any], since: float) -> bool:
+    """Whether a ``.pth`` file in a site directory was written at or after ``since``."""
+    dirs = {paths.get("purelib"), paths.get("platlib"), *(paths.get("distribution_dirs") or ())}
+    for directory in filter(None, dirs):
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".pth") and entry.stat().st_mtime >= since - 1:
+                        return True
+        except OSError:
+            continue
+    return False
 
 
 def _source_hash() -> str:
@@ -140,6 +155,59 @@ class Prober:
             self._memory[key] = entry
             self._store(key, python, entry)
             return environment
+
+    def rescan_sync(self, python: str, previous: Environment, *, since: float) -> Environment:
+        """The environment after an installer changed it, read in this process.
+
+        An install changes what is in the distribution directories and nothing else
+        the probe reports (interpreter, markers, platform, paths, index configuration,
+        driver). Reading those directories here with the probe's own code costs a few
+        milliseconds; starting the interpreter costs ~30 ms, which is most of what a
+        job would add to a bare ``uv pip install``. When a ``.pth`` file changed since
+        ``since`` (it can add ``sys.path`` entries only the interpreter knows about),
+        or the previous result was not a real probe, the full probe runs instead.
+        """
+        doc = previous.data
+        paths = doc.get("paths") or {}
+        if previous.synthetic_env or not paths.get("sys_path") or _pth_changed(paths, since):
+            self.invalidate(python)
+            return self.probe_sync(python, None, refresh=True)
+        from . import probe as scanner  # stdlib only: safe to run in this process
+
+        fresh = json.loads(json.dumps(doc))  # a deep copy of plain JSON data
+        with _SCANNER_LOCK:  # the probe keeps its warnings in a module-level list
+            kept = list(scanner._WARNINGS)
+            scanner._WARNINGS.clear()
+            try:
+                dists, dist_dirs, by_name = scanner.distributions_info(fresh["paths"])
+                found = list(scanner._WARNINGS)
+            finally:
+                scanner._WARNINGS[:] = kept
+        fresh["distributions"] = dists
+        fresh["paths"]["distribution_dirs"] = dist_dirs
+        pip = by_name.get("pip")
+        installers = fresh.setdefault("installers", {})
+        installers["pip"] = (
+            {"version": pip["version"], "location": pip["location"]} if pip else None
+        )
+        acc = fresh.get("accelerators")
+        if isinstance(acc, dict):
+            acc["cuda_wheels"] = [
+                {"name": d["name"], "version": d["version"]}
+                for key, d in sorted(by_name.items())
+                if key.startswith("nvidia-")
+            ]
+            torch = by_name.get("torch")
+            acc["torch"] = scanner._torch_cuda(torch) if torch is not None else None
+        fresh["warnings"] = [w for w in doc.get("warnings") or [] if w.get("code") != "shadowed"]
+        fresh["warnings"] += found
+        environment = Environment.from_probe(fresh)
+        self.invalidate(python)
+        key = self._key(python, None)
+        entry = _Entry(_signature(python, fresh), time.time(), fresh, environment)
+        self._memory[key] = entry
+        self._store(key, python, entry)
+        return environment
 
     def invalidate(self, python: str | None = None) -> None:
         """Forget cached probes: of one interpreter, or all."""

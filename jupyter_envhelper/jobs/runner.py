@@ -501,7 +501,9 @@ class JobRunner:
         differences: list[str] = []
         after_snapshot: Snapshot | None = None
         try:
-            after = await self._probe(job.interpreter, fresh=True)
+            after = await asyncio.to_thread(
+                self.prober.rescan_sync, job.interpreter, current, since=job.created
+            )
             after_snapshot = snapshot_of(after, job.plan, job.before)
             earlier = await asyncio.to_thread(before_problems, current)
             problems = await asyncio.to_thread(verify_environment, after, before=earlier)
