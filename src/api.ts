@@ -6,6 +6,7 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
+import { streamJobEvents } from './events';
 import { requestAPI } from './request';
 
 /**
@@ -215,6 +216,282 @@ export function kernelQuery(ref: IKernelRef): URLSearchParams {
   return params;
 }
 
+export type ActionKind =
+  'install' | 'upgrade' | 'downgrade' | 'keep' | 'remove';
+
+export interface IPlanFile {
+  filename: string;
+  size: number | null;
+  kind: 'wheel' | 'sdist' | string;
+  needs_build: boolean;
+  yanked: boolean;
+  yanked_reason: string | null;
+}
+
+export interface IPlanAction {
+  kind: ActionKind | string;
+  name: string;
+  canonical_name: string;
+  version: string | null;
+  installed_version: string | null;
+  requested: boolean;
+  extras: string[];
+  required_by: string[];
+  file: IPlanFile | null;
+  dependencies: string[];
+}
+
+export interface IBreakage {
+  name: string;
+  version: string;
+  requirement: string;
+  conflicting_with: string;
+  message: string;
+}
+
+export interface IPlanTarget {
+  python_version: string;
+  implementation: string;
+  platform: string;
+  executable: string | null;
+  kernel: string | null;
+  synthetic: boolean;
+}
+
+export interface IPlan {
+  requirements: string[];
+  target: IPlanTarget;
+  actions: IPlanAction[];
+  breaks: IBreakage[];
+  download_size: number | null;
+  index_urls: string[];
+  warnings: string[];
+  resolve_ms: number | null;
+}
+
+export interface IConflictCause {
+  requirement: string;
+  required_by: string | null;
+  kind: string;
+  detail: string | null;
+}
+
+export type FindingActionKind =
+  'use-requirement' | 'switch-kernel' | 'restart-kernel';
+
+/**
+ * Something a finding or a way out offers as a button.
+ */
+export interface IFindingAction {
+  kind: FindingActionKind | string;
+  label: string;
+  requirement?: string;
+  kernel?: string;
+  [key: string]: unknown;
+}
+
+export interface IWayOut {
+  kind: string;
+  message: string;
+  action: IFindingAction | null;
+}
+
+export interface IConflict {
+  requirements: string[];
+  target: IPlanTarget;
+  causes: IConflictCause[];
+  message: string;
+  ways_out: IWayOut[];
+}
+
+export type Severity = 'info' | 'warning' | 'blocker';
+
+export interface IFinding {
+  check: string;
+  severity: Severity | string;
+  message: string;
+  action: IFindingAction | null;
+  details: Record<string, unknown>;
+}
+
+export type SuggestionRank =
+  'satisfied' | 'no-changes' | 'changes' | 'impossible';
+
+export interface IKernelSuggestion {
+  name: string;
+  display_name: string;
+  python_version: string | null;
+  rank: SuggestionRank | string;
+  message: string;
+}
+
+export interface IPlanRequest {
+  requirements: string[];
+  allow_prereleases?: boolean;
+  upgrade?: boolean;
+}
+
+export interface IPlanResponse {
+  schema: number;
+  kernel: IKernelInfo;
+  state: 'plan' | 'conflict';
+  plan: IPlan | null;
+  conflict: IConflict | null;
+  findings: IFinding[];
+  verdict: 'ok' | 'warning' | 'blocker' | string;
+  suggestions: IKernelSuggestion[];
+  fingerprint: string;
+}
+
+export interface IKernelSuggestionsResponse {
+  schema: number;
+  suggestions: IKernelSuggestion[];
+}
+
+export type JobKind = 'install' | 'uninstall' | 'undo';
+export type JobState =
+  'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface IJobProgress {
+  phase: string;
+  fraction: number | null;
+  bytes_done: number | null;
+  bytes_total: number | null;
+  package: string | null;
+  message: string;
+}
+
+export interface IJobFailure {
+  kind: string;
+  message: string;
+  way_out: string | null;
+}
+
+export interface IJobChange {
+  name: string;
+  /** installed, removed, upgraded, downgraded, ... */
+  kind?: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface IJobOutcome {
+  message: string;
+  failure: IJobFailure | null;
+  changed: IJobChange[];
+  differences: string[];
+  restart_needed: boolean;
+  restart_modules: string[];
+}
+
+export interface IJob {
+  /** A job number. */
+  id: number | string;
+  kind: JobKind | string;
+  state: JobState | string;
+  requirements: string[];
+  created: string | number | null;
+  started: string | number | null;
+  finished: string | number | null;
+  progress: IJobProgress | null;
+  outcome: IJobOutcome | null;
+  log_tail: string[];
+  events: number;
+  /** The job this one undoes. */
+  undo_of?: number | string | null;
+  names?: string[];
+}
+
+export interface IJobResponse {
+  schema: number;
+  job: IJob;
+}
+
+export interface IHistoryResponse {
+  schema: number;
+  jobs: IJob[];
+}
+
+/**
+ * The body of `POST envhelper/jobs` without the kernel.
+ */
+export interface IJobRequest {
+  action: JobKind;
+  requirements?: string[];
+  names?: string[];
+  job_id?: number | string;
+  fingerprint?: string;
+}
+
+/**
+ * One event of `GET envhelper/jobs/<id>/events`: `progress` and `log` events
+ * carry the fields of the job's progress (`log` ones a `line`) and count up
+ * from 0; the last is a `state` event with index -1 and the whole `job`.
+ */
+export interface IJobEvent {
+  index: number;
+  type: 'progress' | 'log' | 'state' | string;
+  [key: string]: unknown;
+}
+
+/**
+ * Whether a job state is final.
+ */
+export function isFinished(state: string): boolean {
+  return (
+    state === 'succeeded' ||
+    state === 'failed' ||
+    state === 'cancelled' ||
+    state === 'interrupted'
+  );
+}
+
+/**
+ * The kernel of a POST body: `kernel_id` winning over `kernel`.
+ */
+export function kernelBody(ref: IKernelRef): {
+  kernel_id?: string;
+  kernel?: string;
+} {
+  if (ref.kernelId) {
+    return { kernel_id: ref.kernelId };
+  }
+  if (ref.specName) {
+    return { kernel: ref.specName };
+  }
+  return {};
+}
+
+/**
+ * The calls that plan and change an environment; the plan, job and history
+ * models depend on this interface so tests can hand them a fake.
+ */
+export interface IChangeAPI {
+  plan(
+    ref: IKernelRef,
+    request: IPlanRequest,
+    signal?: AbortSignal
+  ): Promise<IPlanResponse>;
+  kernelSuggestions(
+    ref: IKernelRef,
+    requirements: string[],
+    signal?: AbortSignal
+  ): Promise<IKernelSuggestionsResponse>;
+  startJob(ref: IKernelRef, request: IJobRequest): Promise<IJobResponse>;
+  job(id: number | string, signal?: AbortSignal): Promise<IJobResponse>;
+  cancelJob(id: number | string): Promise<IJobResponse>;
+  history(ref: IKernelRef, signal?: AbortSignal): Promise<IHistoryResponse>;
+  /**
+   * The job's events from index `since` on, as they happen; the iteration
+   * ends when the job ends. Throws when the stream cannot be read.
+   */
+  jobEvents(
+    id: number | string,
+    since: number,
+    signal?: AbortSignal
+  ): AsyncIterable<IJobEvent>;
+}
+
 /**
  * The calls the panel makes; the model depends on this interface so tests
  * can hand it a fake.
@@ -240,7 +517,7 @@ export interface IEnvHelperAPI {
 /**
  * The envhelper REST API over a Jupyter server connection.
  */
-export class EnvHelperAPI implements IEnvHelperAPI {
+export class EnvHelperAPI implements IEnvHelperAPI, IChangeAPI {
   constructor(
     settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {
@@ -281,6 +558,78 @@ export class EnvHelperAPI implements IEnvHelperAPI {
       `packages/${encodeURIComponent(name)}`,
       kernelQuery(ref),
       signal
+    );
+  }
+
+  plan(
+    ref: IKernelRef,
+    request: IPlanRequest,
+    signal?: AbortSignal
+  ): Promise<IPlanResponse> {
+    return this._post<IPlanResponse>(
+      'plan',
+      { ...kernelBody(ref), ...request },
+      signal
+    );
+  }
+
+  kernelSuggestions(
+    ref: IKernelRef,
+    requirements: string[],
+    signal?: AbortSignal
+  ): Promise<IKernelSuggestionsResponse> {
+    return this._post<IKernelSuggestionsResponse>(
+      'kernel-suggestions',
+      { ...kernelBody(ref), requirements },
+      signal
+    );
+  }
+
+  startJob(ref: IKernelRef, request: IJobRequest): Promise<IJobResponse> {
+    return this._post<IJobResponse>('jobs', { ...kernelBody(ref), ...request });
+  }
+
+  job(id: number | string, signal?: AbortSignal): Promise<IJobResponse> {
+    return this._get<IJobResponse>(
+      `jobs/${encodeURIComponent(String(id))}`,
+      undefined,
+      signal
+    );
+  }
+
+  cancelJob(id: number | string): Promise<IJobResponse> {
+    return this._post<IJobResponse>(
+      `jobs/${encodeURIComponent(String(id))}/cancel`,
+      {}
+    );
+  }
+
+  history(ref: IKernelRef, signal?: AbortSignal): Promise<IHistoryResponse> {
+    return this._get<IHistoryResponse>('history', kernelQuery(ref), signal);
+  }
+
+  jobEvents(
+    id: number | string,
+    since: number,
+    signal?: AbortSignal
+  ): AsyncIterable<IJobEvent> {
+    return streamJobEvents(String(id), since, this._settings, signal);
+  }
+
+  private _post<T>(
+    path: string,
+    body: unknown,
+    signal?: AbortSignal
+  ): Promise<T> {
+    return requestAPI<T>(
+      path,
+      {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json' },
+        signal
+      },
+      this._settings
     );
   }
 

@@ -276,3 +276,222 @@ export function typosquatDetail(typosquat: ITyposquat): string {
   }
   return message;
 }
+
+/**
+ * A short label for what a plan does to one distribution.
+ */
+export function actionLabel(kind: string, trans: Trans): string {
+  switch (kind) {
+    case 'install':
+      return trans.__('install');
+    case 'upgrade':
+      return trans.__('upgrade');
+    case 'downgrade':
+      return trans.__('downgrade');
+    case 'keep':
+      return trans.__('keep');
+    case 'remove':
+      return trans.__('remove');
+    default:
+      return kind;
+  }
+}
+
+/**
+ * "2 to install, 1 upgrade, 1 downgrade" for the changes of a plan.
+ */
+export function changeSummary(
+  actions: readonly { kind: string }[],
+  trans: Trans
+): string {
+  const count = (kind: string) => actions.filter(a => a.kind === kind).length;
+  const parts: string[] = [];
+  const install = count('install');
+  const upgrade = count('upgrade');
+  const downgrade = count('downgrade');
+  const remove = count('remove');
+  if (install) {
+    parts.push(trans._n('%1 to install', '%1 to install', install));
+  }
+  if (upgrade) {
+    parts.push(trans._n('%1 upgrade', '%1 upgrades', upgrade));
+  }
+  if (downgrade) {
+    parts.push(trans._n('%1 downgrade', '%1 downgrades', downgrade));
+  }
+  if (remove) {
+    parts.push(trans._n('%1 to remove', '%1 to remove', remove));
+  }
+  if (parts.length === 0) {
+    return trans.__('Nothing to change: everything asked for is installed.');
+  }
+  return parts.join(', ');
+}
+
+/**
+ * A label for a finding's severity.
+ */
+export function severityLabel(severity: string, trans: Trans): string {
+  switch (severity) {
+    case 'info':
+      return trans.__('Note');
+    case 'warning':
+      return trans.__('Warning');
+    case 'blocker':
+      return trans.__('Blocker');
+    default:
+      return severity;
+  }
+}
+
+/**
+ * What a kernel suggestion's rank means, when the server gave no message.
+ */
+export function suggestionRankLabel(rank: string, trans: Trans): string {
+  switch (rank) {
+    case 'satisfied':
+      return trans.__('already has it');
+    case 'no-changes':
+      return trans.__('can take it without changing anything');
+    case 'changes':
+      return trans.__('can take it with changes');
+    case 'impossible':
+      return trans.__('cannot take it');
+    default:
+      return rank;
+  }
+}
+
+/**
+ * A label for a job's phase.
+ */
+export function phaseLabel(phase: string, trans: Trans): string {
+  switch (phase) {
+    case 'queued':
+      return trans.__('Waiting for another change to finish');
+    case 'resolving':
+      return trans.__('Resolving');
+    case 'downloading':
+      return trans.__('Downloading');
+    case 'installing':
+      return trans.__('Installing');
+    case 'uninstalling':
+      return trans.__('Uninstalling');
+    case 'verifying':
+      return trans.__('Verifying');
+    case 'done':
+      return trans.__('Done');
+    default:
+      return phase;
+  }
+}
+
+/**
+ * What a job does, in a few words: "Installing pandas>=2".
+ */
+export function jobTitle(
+  job: {
+    kind: string;
+    requirements: string[];
+    names?: string[];
+    undo_of?: number | string | null;
+  },
+  trans: Trans
+): string {
+  const what = (
+    job.requirements?.length ? job.requirements : (job.names ?? [])
+  ).join(', ');
+  switch (job.kind) {
+    case 'install':
+      return trans.__('Install %1', what);
+    case 'uninstall':
+      return trans.__('Uninstall %1', what);
+    case 'undo':
+      if (what) {
+        return trans.__('Undo (%1)', what);
+      }
+      return job.undo_of !== null && job.undo_of !== undefined
+        ? trans.__('Undo of change #%1', job.undo_of)
+        : trans.__('Undo');
+    default:
+      return `${job.kind} ${what}`.trim();
+  }
+}
+
+/**
+ * A label for a job's state.
+ */
+export function jobStateLabel(state: string, trans: Trans): string {
+  switch (state) {
+    case 'queued':
+      return trans.__('queued');
+    case 'running':
+      return trans.__('running');
+    case 'succeeded':
+      return trans.__('succeeded');
+    case 'failed':
+      return trans.__('failed');
+    case 'cancelled':
+      return trans.__('cancelled');
+    case 'interrupted':
+      return trans.__('interrupted');
+    default:
+      return state;
+  }
+}
+
+/**
+ * "12.3 MB of 40.0 MB", "12.3 MB", or '' when nothing is known.
+ */
+export function bytesProgress(
+  done: number | null,
+  total: number | null,
+  trans: Trans
+): string {
+  if (done !== null && done !== undefined && total) {
+    return trans.__('%1 of %2', formatBytes(done), formatBytes(total));
+  }
+  if (done !== null && done !== undefined) {
+    return formatBytes(done);
+  }
+  return '';
+}
+
+/**
+ * "numpy 1.26.4 → 2.0.1", "+ pandas 2.2.3", "− six 1.16.0".
+ */
+export function changeLine(change: {
+  name: string;
+  before: string | null;
+  after: string | null;
+}): string {
+  if (change.before && change.after) {
+    return `${change.name} ${change.before} → ${change.after}`;
+  }
+  if (change.after) {
+    return `+ ${change.name} ${change.after}`;
+  }
+  if (change.before) {
+    return `− ${change.name} ${change.before}`;
+  }
+  return change.name;
+}
+
+/**
+ * A job time stamp (ISO string or epoch seconds) as local date and time.
+ */
+export function formatJobTime(time: string | number | null): string {
+  if (time === null || time === undefined || time === '') {
+    return '';
+  }
+  const date =
+    typeof time === 'number' ? new Date(time * 1000) : new Date(time);
+  if (isNaN(date.getTime())) {
+    return String(time);
+  }
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}`
+  );
+}

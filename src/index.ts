@@ -14,7 +14,11 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvHelperAPI } from './api';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
+import { ChangesModel } from './changes';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvHelperModel } from './model';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { announceJob } from './notifications';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvHelperPanel } from './panel';
 import { ActiveSessionFollower, ISessionWidgetTracker } from './tracking';
@@ -49,9 +53,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_envhelper');
-    const model = new EnvHelperModel({ api: new EnvHelperAPI() });
+    const api = new EnvHelperAPI();
+    const model = new EnvHelperModel({ api });
+    const changes = new ChangesModel({ api, host: model });
+    changes.jobStarted.connect((_, job) => {
+      announceJob(job, trans, shown => {
+        changes.showJob(shown.id);
+        app.shell.activateById(panel.id);
+      });
+    });
     const panel = new EnvHelperPanel({
       model,
+      changes,
       trans,
       translator: translator ?? undefined
     });

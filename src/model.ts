@@ -33,6 +33,8 @@ export type IKernelSource = Pick<
   | 'ready'
   | 'isDisposed'
   | 'disposed'
+  | 'changeKernel'
+  | 'restartKernel'
 >;
 
 /**
@@ -83,7 +85,7 @@ export interface IDetailsState {
 /**
  * Which list the panel shows under the environment header.
  */
-export type PanelView = 'installed' | 'search';
+export type PanelView = 'installed' | 'search' | 'history';
 
 const REFRESH_AFTER: ReadonlySet<string> = new Set([
   'starting',

@@ -10,6 +10,7 @@ import {
 import { Panel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
+import { ChangesModel } from './changes';
 import { EnvHelperView } from './components/EnvHelperView';
 import { EnvHelperModel } from './model';
 
@@ -29,8 +30,9 @@ export const envhelperIcon = new LabIcon({
 export class EnvHelperPanel extends SidePanel {
   constructor(options: EnvHelperPanel.IOptions) {
     super({ content: new Panel(), translator: options.translator });
-    const { model, trans } = options;
+    const { model, changes, trans } = options;
     this._model = model;
+    this._changes = changes ?? null;
     this.id = 'jp-envhelper-panel';
     this.addClass('jp-EnvHelper');
     this.title.icon = envhelperIcon;
@@ -52,7 +54,17 @@ export class EnvHelperPanel extends SidePanel {
 
     const body = ReactWidget.create(
       <UseSignal signal={model.stateChanged}>
-        {() => <EnvHelperView model={model} trans={trans} />}
+        {() =>
+          changes ? (
+            <UseSignal signal={changes.changed}>
+              {() => (
+                <EnvHelperView model={model} changes={changes} trans={trans} />
+              )}
+            </UseSignal>
+          ) : (
+            <EnvHelperView model={model} trans={trans} />
+          )
+        }
       </UseSignal>
     );
     body.addClass('jp-EnvHelper-body');
@@ -63,20 +75,27 @@ export class EnvHelperPanel extends SidePanel {
     return this._model;
   }
 
+  get changes(): ChangesModel | null {
+    return this._changes;
+  }
+
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
+    this._changes?.dispose();
     this._model.dispose();
     super.dispose();
   }
 
   private _model: EnvHelperModel;
+  private _changes: ChangesModel | null;
 }
 
 export namespace EnvHelperPanel {
   export interface IOptions {
     model: EnvHelperModel;
+    changes?: ChangesModel;
     trans: TranslationBundle;
     translator?: import('@jupyterlab/translation').ITranslator;
   }

@@ -214,3 +214,18 @@ function reasonOf(body: unknown): string | null {
   }
   return null;
 }
+
+/**
+ * Any failure as an `EnvHelperAPIError` (an unexpected exception becomes
+ * `invalid-response`, keeping its message).
+ */
+export function toAPIError(error: unknown): EnvHelperAPIError {
+  if (error instanceof EnvHelperAPIError) {
+    return error;
+  }
+  return new EnvHelperAPIError({
+    kind: 'invalid-response',
+    status: 0,
+    message: error instanceof Error ? error.message : String(error)
+  });
+}

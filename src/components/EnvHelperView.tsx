@@ -1,14 +1,21 @@
 import * as React from 'react';
 
+import { ChangesModel } from '../changes';
 import { Trans } from '../describe';
 import { EnvHelperModel } from '../model';
 import { EnvironmentView } from './EnvironmentView';
+import { HistoryView } from './HistoryView';
 import { InstalledList } from './InstalledList';
+import { JobView } from './JobView';
+import { splitRequirements } from '../plan';
 import { PackageDetails } from './PackageDetails';
+import { PlanView } from './PlanView';
 import { SearchView } from './SearchView';
 
 export interface IEnvHelperViewProps {
   model: EnvHelperModel;
+  /** Plan, install, history; without it the panel only shows. */
+  changes?: ChangesModel;
   trans: Trans;
 }
 
@@ -19,7 +26,7 @@ export interface IEnvHelperViewProps {
  * job of the widget that hosts it (`UseSignal` on `model.stateChanged`).
  */
 export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
-  const { model, trans } = props;
+  const { model, changes, trans } = props;
   const environment = model.environment;
   const details = model.details;
   const hasEnvironment =
@@ -30,6 +37,17 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
   const canSearch =
     model.kernel !== null &&
     !(environment.status === 'error' && environment.error?.notEnabled);
+  const canChange = !!changes && hasEnvironment && model.kernel !== null;
+  const onInstall = canChange
+    ? (requirement: string) =>
+        void changes!.openPlan(splitRequirements(requirement))
+    : undefined;
+  const job = changes?.job ?? null;
+  const plan = changes?.plan.state ?? null;
+  const openHistory = () => {
+    model.view = 'history';
+    void changes?.history.load();
+  };
   return (
     <div className="jp-EnvHelper-view">
       <EnvironmentView
@@ -38,11 +56,33 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
         trans={trans}
         onRefresh={() => void model.refresh()}
       />
-      {details ? (
+      {job && changes ? (
+        <JobView
+          job={job}
+          canRestart={changes.followsKernelOf(job)}
+          restart={changes.restart}
+          trans={trans}
+          onCancel={() => void job.cancel()}
+          onClose={() => changes.closeJob()}
+          onRestart={() => void changes.restartKernelFor(job)}
+        />
+      ) : plan && changes ? (
+        <PlanView
+          state={plan}
+          canInstall={changes.plan.canInstall}
+          currentKernel={model.kernel?.specName ?? null}
+          trans={trans}
+          onInstall={() => void changes.confirm()}
+          onClose={() => changes.plan.close()}
+          onReplan={() => void changes.plan.replan()}
+          onAction={action => void changes.plan.runAction(action)}
+        />
+      ) : details ? (
         <PackageDetails
           state={details}
           trans={trans}
           onBack={() => model.closeDetails()}
+          onInstall={onInstall}
         />
       ) : (
         canSearch && (
@@ -73,15 +113,33 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
               >
                 {trans.__('Find packages')}
               </button>
+              {changes && (
+                <button
+                  role="tab"
+                  aria-selected={model.view === 'history'}
+                  className={tabClass(model.view === 'history')}
+                  onClick={openHistory}
+                >
+                  {trans.__('History')}
+                </button>
+              )}
             </div>
             <div role="tabpanel" className="jp-EnvHelper-tabPanel">
-              {model.view === 'search' ? (
+              {model.view === 'history' && changes ? (
+                <HistoryView
+                  state={changes.history.state}
+                  trans={trans}
+                  onUndo={jobId => void changes.undo(jobId)}
+                  onRetry={() => void changes.history.load()}
+                />
+              ) : model.view === 'search' ? (
                 <SearchView
                   search={model.search}
                   trans={trans}
                   onQueryChange={query => model.setQuery(query)}
                   onSubmit={() => void model.searchNow()}
                   onOpen={name => void model.openDetails(name)}
+                  onInstall={onInstall}
                 />
               ) : hasEnvironment ? (
                 <InstalledList
@@ -93,6 +151,14 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
                   trans={trans}
                   onFilterChange={filter => (model.installedFilter = filter)}
                   onOpen={name => void model.openDetails(name)}
+                  onUninstall={
+                    canChange
+                      ? name => void changes!.uninstall([name])
+                      : undefined
+                  }
+                  uninstalling={
+                    changes?.history.state.pending !== null && !!changes
+                  }
                 />
               ) : environment.status === 'ready' ||
                 environment.status === 'error' ? (

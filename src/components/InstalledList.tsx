@@ -10,6 +10,10 @@ export interface IInstalledListProps {
   trans: Trans;
   onFilterChange: (filter: string) => void;
   onOpen: (name: string) => void;
+  /** Start uninstalling a distribution (after the user confirmed). */
+  onUninstall?: (name: string) => void;
+  /** Whether an uninstall is being started. */
+  uninstalling?: boolean;
 }
 
 /**
@@ -17,6 +21,7 @@ export interface IInstalledListProps {
  */
 export function InstalledList(props: IInstalledListProps): JSX.Element {
   const { distributions, total, filter, trans } = props;
+  const [confirming, setConfirming] = React.useState<string | null>(null);
   return (
     <div className="jp-EnvHelper-installed">
       <input
@@ -41,7 +46,10 @@ export function InstalledList(props: IInstalledListProps): JSX.Element {
       ) : (
         <ul className="jp-EnvHelper-list" aria-label={trans.__('Installed')}>
           {distributions.map(d => (
-            <li key={`${d.name}@${d.location}`}>
+            <li
+              key={`${d.name}@${d.location}`}
+              className="jp-EnvHelper-installedItem"
+            >
               <button
                 className="jp-EnvHelper-row jp-EnvHelper-distribution"
                 title={d.summary ?? d.name}
@@ -60,6 +68,38 @@ export function InstalledList(props: IInstalledListProps): JSX.Element {
                   </span>
                 )}
               </button>
+              {props.onUninstall && confirming !== d.name && (
+                <button
+                  className="jp-EnvHelper-iconButton jp-EnvHelper-uninstall"
+                  aria-label={trans.__('Uninstall %1', d.name)}
+                  title={trans.__('Uninstall %1', d.name)}
+                  disabled={props.uninstalling}
+                  onClick={() => setConfirming(d.name)}
+                >
+                  {'✕'}
+                </button>
+              )}
+              {props.onUninstall && confirming === d.name && (
+                <div className="jp-EnvHelper-confirm" role="group">
+                  <span>{trans.__('Uninstall %1 %2?', d.name, d.version)}</span>
+                  <button
+                    className="jp-mod-styled jp-mod-warn jp-EnvHelper-confirmUninstall"
+                    disabled={props.uninstalling}
+                    onClick={() => {
+                      setConfirming(null);
+                      props.onUninstall!(d.name);
+                    }}
+                  >
+                    {trans.__('Uninstall')}
+                  </button>
+                  <button
+                    className="jp-mod-styled jp-mod-reject"
+                    onClick={() => setConfirming(null)}
+                  >
+                    {trans.__('Keep')}
+                  </button>
+                </div>
+              )}
             </li>
           ))}
         </ul>

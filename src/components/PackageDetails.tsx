@@ -21,6 +21,8 @@ export interface IPackageDetailsProps {
   state: IDetailsState;
   trans: Trans;
   onBack: () => void;
+  /** Plan installing a requirement (`name` or `name==version`). */
+  onInstall?: (requirement: string) => void;
 }
 
 /**
@@ -51,7 +53,11 @@ export function PackageDetails(props: IPackageDetailsProps): JSX.Element {
         </div>
       )}
       {state.status === 'ready' && state.details && (
-        <DetailsBody details={state.details} trans={trans} />
+        <DetailsBody
+          details={state.details}
+          trans={trans}
+          onInstall={props.onInstall}
+        />
       )}
     </div>
   );
@@ -60,6 +66,7 @@ export function PackageDetails(props: IPackageDetailsProps): JSX.Element {
 function DetailsBody(props: {
   details: IPackageDetails;
   trans: Trans;
+  onInstall?: (requirement: string) => void;
 }): JSX.Element {
   const { details, trans } = props;
   const [showAll, setShowAll] = React.useState(false);
@@ -95,6 +102,18 @@ function DetailsBody(props: {
       >
         {details.fit.message}
       </div>
+      {props.onInstall && (
+        <div className="jp-EnvHelper-planButtons">
+          <button
+            className="jp-mod-styled jp-mod-accept jp-EnvHelper-detailsInstall"
+            onClick={() => props.onInstall!(details.name)}
+          >
+            {details.installed_version
+              ? trans.__('Upgrade or repair…')
+              : trans.__('Install…')}
+          </button>
+        </div>
+      )}
       {warnings.length > 0 && (
         <ul className="jp-EnvHelper-warnings">
           {warnings.map(w => (
@@ -163,6 +182,11 @@ function DetailsBody(props: {
             version={v}
             installed={v.version === details.installed_version}
             trans={trans}
+            onInstall={
+              props.onInstall
+                ? () => props.onInstall!(`${details.name}==${v.version}`)
+                : undefined
+            }
           />
         ))}
       </ul>
@@ -182,6 +206,7 @@ function VersionRow(props: {
   version: IPackageVersion;
   installed: boolean;
   trans: Trans;
+  onInstall?: () => void;
 }): JSX.Element {
   const { version: v, trans } = props;
   const [open, setOpen] = React.useState(false);
@@ -228,6 +253,14 @@ function VersionRow(props: {
       {open && (
         <div className="jp-EnvHelper-versionDetail">
           {v.reason && <div className="jp-EnvHelper-reason">{v.reason}</div>}
+          {props.onInstall && !props.installed && (
+            <button
+              className="jp-mod-styled jp-EnvHelper-versionInstall"
+              onClick={props.onInstall}
+            >
+              {trans.__('Install %1…', v.version)}
+            </button>
+          )}
           {v.yanked && v.yanked_reason && (
             <div className="jp-EnvHelper-reason">
               {trans.__('Yanked: %1', v.yanked_reason)}

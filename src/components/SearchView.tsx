@@ -10,6 +10,8 @@ export interface ISearchViewProps {
   onQueryChange: (query: string) => void;
   onSubmit: () => void;
   onOpen: (name: string) => void;
+  /** Plan installing a requirement (a hit's name, or what was typed). */
+  onInstall?: (requirement: string) => void;
 }
 
 /**
@@ -32,8 +34,53 @@ export function SearchView(props: ISearchViewProps): JSX.Element {
           }
         }}
       />
+      {props.onInstall && (
+        <RequirementBox trans={trans} onInstall={props.onInstall} />
+      )}
       <SearchResults {...props} />
     </div>
+  );
+}
+
+/**
+ * "Install…": plan a requirement typed in full, like `pandas>=2`.
+ */
+function RequirementBox(props: {
+  trans: ISearchViewProps['trans'];
+  onInstall: (requirement: string) => void;
+}): JSX.Element {
+  const { trans } = props;
+  const [value, setValue] = React.useState('');
+  const submit = () => {
+    if (value.trim()) {
+      props.onInstall(value.trim());
+    }
+  };
+  return (
+    <form
+      className="jp-EnvHelper-requirementBox"
+      onSubmit={event => {
+        event.preventDefault();
+        submit();
+      }}
+    >
+      <input
+        className="jp-mod-styled jp-EnvHelper-requirement"
+        type="text"
+        spellCheck={false}
+        placeholder={trans.__('Install… (e.g. pandas>=2 numpy)')}
+        aria-label={trans.__('Requirement to install')}
+        value={value}
+        onChange={event => setValue(event.target.value)}
+      />
+      <button
+        type="submit"
+        className="jp-mod-styled jp-EnvHelper-planButton"
+        disabled={!value.trim()}
+      >
+        {trans.__('Plan')}
+      </button>
+    </form>
   );
 }
 
@@ -81,6 +128,7 @@ function SearchResults(props: ISearchViewProps): JSX.Element | null {
             hit={hit}
             trans={trans}
             onOpen={props.onOpen}
+            onInstall={props.onInstall}
           />
         ))}
       </ul>
@@ -92,6 +140,7 @@ function SearchHit(props: {
   hit: ISearchHit;
   trans: Trans;
   onOpen: (name: string) => void;
+  onInstall?: (requirement: string) => void;
 }): JSX.Element {
   const { hit, trans } = props;
   return (
@@ -125,6 +174,16 @@ function SearchHit(props: {
           <span className="jp-EnvHelper-summary">{hit.summary}</span>
         )}
       </button>
+      {props.onInstall && (
+        <button
+          className="jp-mod-styled jp-EnvHelper-hitInstall"
+          aria-label={trans.__('Install %1', hit.name)}
+          title={trans.__('See what installing %1 would do', hit.name)}
+          onClick={() => props.onInstall!(hit.name)}
+        >
+          {hit.installed_version ? trans.__('Change…') : trans.__('Install…')}
+        </button>
+      )}
       {hit.typosquat && (
         <div className="jp-EnvHelper-typosquat" role="alert">
           <button

@@ -26,10 +26,24 @@ export async function openEnvHelper(
  */
 export async function newNotebookWithKernel(
   page: IJupyterLabPageFixture,
-  name: string
+  name: string,
+  kernel?: string
 ): Promise<void> {
-  await page.notebook.createNew(name);
+  await page.notebook.createNew(name, kernel ? { kernel } : undefined);
   await page
     .locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
     .waitFor({ timeout: 60000 });
+}
+
+/**
+ * Run a code cell and return its text output, trimmed.
+ */
+export async function runCode(
+  page: IJupyterLabPageFixture,
+  index: number,
+  code: string
+): Promise<string> {
+  await page.notebook.setCell(index, 'code', code);
+  await page.notebook.runCell(index);
+  return ((await page.notebook.getCellTextOutput(index)) ?? []).join('').trim();
 }
