@@ -6,9 +6,12 @@ Configure with ``c.EnvHelperApp.<trait>`` in ``jupyter_server_config.py`` (or
 
 from __future__ import annotations
 
+import threading
+
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, List, Unicode
 
+from .catalog import Catalog
 from .probing import Prober
 from .routes import ROUTES
 from .service import EnvHelperService, IndexSettings
@@ -133,6 +136,9 @@ class EnvHelperApp(ExtensionApp):
             prober=prober,
         )
         self.service.installs = Installs(self.service, runner, read_only=self.read_only)
+        # Search's shared structures take about a second to build: do it off the loop now,
+        # not on the first keystroke.
+        threading.Thread(target=Catalog.warm_up, name="envhelper-warm-up", daemon=True).start()
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)

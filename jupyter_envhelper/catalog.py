@@ -48,9 +48,16 @@ class Catalog:
         self._popular_lock = asyncio.Lock()
 
     async def search(
-        self, client: IndexClient, query: str, env: Environment | None, *, limit: int = 20
+        self,
+        client: IndexClient,
+        query: str,
+        env: Environment | None,
+        *,
+        limit: int = 20,
+        wait: float | None = None,
     ) -> dict[str, Any]:
-        index, names, complete, note = await self._index_for(client)
+        """``wait``: how long a first query may wait for the full catalog (default: brief)."""
+        index, names, complete, note = await self._index_for(client, wait)
         installed = _installed(env)
         hits = index.search(
             query, installed=installed, import_names=_import_names(env), limit=limit
@@ -78,15 +85,19 @@ class Catalog:
     # -- building ----------------------------------------------------------------------------
 
     async def _index_for(
-        self, client: IndexClient
+        self, client: IndexClient, wait: float | None = None
     ) -> tuple[SearchIndex, frozenset[str], bool, str | None]:
         key = tuple(client.index_urls)
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry()
             entry.task = asyncio.ensure_future(self._build(client, entry))
+        if entry.index is None and not entry.done.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(entry.done.wait()), self.first_build_wait)
+                await asyncio.wait_for(
+                    asyncio.shield(entry.done.wait()),
+                    self.first_build_wait if wait is None else wait,
+                )
         elif (
             entry.index is not None
             and time.monotonic() - entry.built_at > self.max_age
@@ -117,6 +128,13 @@ class Catalog:
             log.warning("envhelper: cannot build the search catalog: %s", exc.message)
         finally:
             entry.done.set()
+
+    @staticmethod
+    def warm_up() -> None:
+        """Build the structures of the shipped popular data (about a second), e.g. at start."""
+        from .search.index import _shipped_parts
+
+        _shipped_parts()
 
     async def _popular(self) -> SearchIndex:
         async with self._popular_lock:

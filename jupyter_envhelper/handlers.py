@@ -268,3 +268,19 @@ class HistoryHandler(EnvHelperHandler):
 
 async def _async(function: Any, *args: Any) -> Any:
     return function(*args)
+
+
+class RescueHandler(EnvHelperHandler):
+    """After ``ModuleNotFoundError``: which package provides the module, and where it is."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        payload = await self.call(
+            self.service.rescue(
+                self.get_query_argument("module", ""),
+                kernel=self.optional_argument("kernel"),
+                kernel_id=self.optional_argument("kernel_id"),
+            )
+        )
+        self.finish_json(payload)

@@ -18,6 +18,7 @@ from .handlers import (
     KernelSuggestionsHandler,
     PackageHandler,
     PlanHandler,
+    RescueHandler,
     SearchHandler,
 )
 
@@ -35,4 +36,5 @@ ROUTES: list[tuple[str, Any]] = [
     (rf"{NAMESPACE}/jobs/(?P<job_id>\d+)/events", JobEventsHandler),
     (rf"{NAMESPACE}/jobs/(?P<job_id>\d+)/cancel", JobCancelHandler),
     (f"{NAMESPACE}/history", HistoryHandler),
+    (f"{NAMESPACE}/rescue", RescueHandler),
 ]

@@ -255,6 +255,92 @@ class EnvHelperService:
             planner=plan_install,
         )
 
+    async def rescue(
+        self, module: str, *, kernel: str | None = None, kernel_id: str | None = None
+    ) -> dict[str, Any]:
+        """After ``No module named X``: who provides X, can this kernel take it, who has it."""
+        from .planning import make_plan
+
+        top = module.strip().partition(".")[0]
+        if not top.isidentifier() or len(top) > 100:
+            raise BadRequest(f"{module[:60]!r} is not a module name.")
+        answer = await self.environment(kernel=kernel, kernel_id=kernel_id)
+        if answer["state"] != "ok":
+            raise ProbeError(answer["reason"] or "No environment.", detail=answer["detail"])
+        env = await self.resolve_environment(kernel=kernel, kernel_id=kernel_id)
+        spec_name = answer["kernel"]["name"]
+        here = [d for d in env.distributions.values() if top in d.top_level]
+        client = self.index_client(env)
+        # a rescue is worth waiting for the index's full project list
+        found = await self.catalog.search(client, top, env, limit=5, wait=30.0)
+        hits = [
+            h
+            for h in found["hits"]
+            if h["match"] in ("import-name", "exact", "normalized") and h["on_index"] is not False
+        ]
+        chosen = hits[0] if hits else None
+        elsewhere = await self._kernels_with_module(top, exclude=spec_name)
+        verdict, message, fingerprint = None, None, None
+        if here:
+            dist = here[0]
+            verdict = "installed"
+            message = (
+                f"{dist.name} {dist.version} provides '{top}' and is installed here: the "
+                "kernel was probably started before it was installed. Restart the kernel."
+            )
+        elif chosen is not None:
+            plan = await make_plan([chosen["name"]], env, client, kernel=spec_name)
+            verdict = "ok" if plan.verdict in ("ok", "info") else plan.verdict
+            fingerprint = plan.fingerprint
+            worst_first = sorted(
+                plan.findings, key=lambda f: {"blocker": 0, "warning": 1}.get(f.severity, 2)
+            )
+            if verdict == "blocker":
+                message = worst_first[0].message
+            elif plan.plan is not None:
+                count = len(plan.plan.changes)
+                message = (
+                    f"This kernel can take {chosen['name']}"
+                    + (f" ({count} packages)" if count > 1 else "")
+                    + (f"; {worst_first[0].message}" if verdict == "warning" else ".")
+                )
+        else:
+            message = f"No package providing '{top}' was found on the index."
+        return {
+            "schema": SCHEMA,
+            "module": top,
+            "kernel": answer["kernel"],
+            "distribution": chosen,
+            "candidates": hits[:3],
+            "installed_here": [{"name": d.name, "version": d.version} for d in here],
+            "verdict": verdict,
+            "message": message,
+            "fingerprint": fingerprint,
+            "kernels_with_module": elsewhere,
+        }
+
+    async def _kernels_with_module(self, top: str, *, exclude: str | None) -> list[dict[str, Any]]:
+        async def check(target: KernelTarget) -> dict[str, Any] | None:
+            if not target.is_python or target.interpreter is None or target.name == exclude:
+                return None
+            try:
+                env = await self.prober.probe(target.interpreter, env=target.probe_env())
+            except ProbeError:
+                return None
+            dist = next((d for d in env.distributions.values() if top in d.top_level), None)
+            if dist is None:
+                return None
+            return {
+                "name": target.name,
+                "display_name": target.display_name,
+                "python_version": env.python_version,
+                "distribution": dist.name,
+                "version": dist.version,
+            }
+
+        found = await asyncio.gather(*(check(t) for t in await self.kernel_targets()))
+        return [f for f in found if f is not None]
+
     async def imported_modules(self, kernel_id: str) -> frozenset[str] | None:
         """Top-level modules the running kernel has imported (None when it does not say)."""
         if self.kernel_manager is None:

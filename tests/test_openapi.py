@@ -49,5 +49,7 @@ async def test_documented_get_paths_answer_on_a_live_server(jp_fetch: Any) -> No
             params = {"kernel": "python3"} if needs_kernel else {}
             if path.endswith("search"):
                 params = {"q": "alpha"}
+            if path.endswith("rescue"):
+                params = {"module": "alpha", "kernel": "python3"}
             response = await jp_fetch(*path.strip("/").split("/"), params=params)
             assert response.code == 200
