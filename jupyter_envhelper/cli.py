@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from .errors import BadRequest, EnvHelperError
@@ -356,14 +357,23 @@ def _print_job(doc: dict[str, Any], args: argparse.Namespace) -> int:
     return EXIT_OK if doc["state"] == "succeeded" else EXIT_UNAVAILABLE
 
 
+@contextlib.asynccontextmanager
+async def _changing(args: argparse.Namespace) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The service, a job runner and the target Environment; both closed afterwards."""
+    service = _service(args)
+    runner = _runner(service, args)
+    try:
+        yield service, runner, await _target(service, args)
+    finally:
+        await runner.close()
+        await service.close()
+
+
 def _install(args: argparse.Namespace) -> int:
     from .planning import make_plan
 
     async def run() -> int:
-        service = _service(args)
-        runner = _runner(service, args)
-        try:
-            env = await _target(service, args)
+        async with _changing(args) as (service, runner, env):
             answer = await make_plan(args.requirements, env, service.index_client(env))
             doc = {"schema": 1, **answer.to_json()}
             if not args.json:
@@ -378,9 +388,6 @@ def _install(args: argparse.Namespace) -> int:
                 answer.plan, env, kind="install", request={"requirements": args.requirements}
             )
             return _print_job(await _run_job(job, args), args)
-        finally:
-            await runner.close()
-            await service.close()
 
     return asyncio.run(run())
 
@@ -389,10 +396,7 @@ def _uninstall(args: argparse.Namespace) -> int:
     from .resolver import plan_uninstall
 
     async def run() -> int:
-        service = _service(args)
-        runner = _runner(service, args)
-        try:
-            env = await _target(service, args)
+        async with _changing(args) as (_, runner, env):
             plan = plan_uninstall(args.names, env)
             for b in plan.breaks:
                 print(f"warning: {b.message}", file=sys.stderr)
@@ -401,9 +405,6 @@ def _uninstall(args: argparse.Namespace) -> int:
                 return EXIT_OK
             job = await runner.submit(plan, env, kind="uninstall", request={"names": args.names})
             return _print_job(await _run_job(job, args), args)
-        finally:
-            await runner.close()
-            await service.close()
 
     return asyncio.run(run())
 
@@ -412,10 +413,7 @@ def _undo(args: argparse.Namespace) -> int:
     from .jobs.undo import index_checker
 
     async def run() -> int:
-        service = _service(args)
-        runner = _runner(service, args)
-        try:
-            env = await _target(service, args)
+        async with _changing(args) as (service, runner, env):
             job_id = args.job
             if job_id is None:
                 rows = await runner.history_async(env.prefix)
@@ -434,24 +432,15 @@ def _undo(args: argparse.Namespace) -> int:
                 return EXIT_OK
             job = await runner.undo(job_id, checker=checker)
             return _print_job(await _run_job(job, args), args)
-        finally:
-            await runner.close()
-            await service.close()
 
     return asyncio.run(run())
 
 
 def _history(args: argparse.Namespace) -> int:
     async def run() -> list[dict[str, Any]]:
-        service = _service(args)
-        runner = _runner(service, args)
-        try:
-            env = await _target(service, args)
+        async with _changing(args) as (_, runner, env):
             rows: list[dict[str, Any]] = await runner.history_async(env.prefix)
             return rows
-        finally:
-            await runner.close()
-            await service.close()
 
     rows = asyncio.run(run())
     if args.json:
