@@ -76,15 +76,17 @@ class Installs:
         if action not in {"install", "uninstall", "undo"}:
             raise BadRequest("`action` must be install, uninstall or undo.")
         env = await self.service.resolve_environment(kernel=kernel, kernel_id=kernel_id)
+        probe_env = await self.service.probe_env(kernel=kernel, kernel_id=kernel_id)
         if action == "undo":
             if job_id is None:
                 raise BadRequest("Undo needs the `job_id` of the job to undo.")
             client = self.service.index_client(env)
-            job = await self.runner.undo(job_id, checker=index_checker(client))
+            job = await self.runner.undo(job_id, checker=index_checker(client), probe_env=probe_env)
         else:
             job = await self._change(
                 action=action,
                 env=env,
+                probe_env=probe_env,
                 kernel=kernel,
                 requirements=requirements,
                 names=names,
@@ -103,6 +105,7 @@ class Installs:
         *,
         action: str,
         env: Environment,
+        probe_env: dict[str, str],
         kernel: str | None,
         requirements: list[str] | None,
         names: list[str] | None,
@@ -121,7 +124,9 @@ class Installs:
             if not names:
                 raise BadRequest("Uninstall needs `names`, the packages to remove.")
             plan = plan_uninstall(names, env, kernel=kernel)
-            return await self.runner.submit(plan, env, kind="uninstall", request={"names": names})
+            return await self.runner.submit(
+                plan, env, kind="uninstall", request={"names": names}, probe_env=probe_env
+            )
         if not requirements:
             raise BadRequest("Install needs `requirements`, like ['pandas>=2'].")
         answer = await make_plan(
@@ -138,7 +143,11 @@ class Installs:
         if blockers:
             raise Refused(blockers[0].message, reason="blocker")
         return await self.runner.submit(
-            answer.plan, env, kind="install", request={"requirements": requirements}
+            answer.plan,
+            env,
+            kind="install",
+            request={"requirements": requirements},
+            probe_env=probe_env,
         )
 
     # -- reading ---------------------------------------------------------------------------

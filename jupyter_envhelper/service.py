@@ -150,6 +150,18 @@ class EnvHelperService:
             "environment": environment_document(env) if env is not None else None,
         }
 
+    async def probe_env(
+        self, *, kernel: str | None = None, kernel_id: str | None = None
+    ) -> dict[str, str]:
+        """The environment variables a kernel's interpreter is probed (and runs) with."""
+        if kernel_id:
+            target, _, _ = await self._running_target(kernel_id)
+        else:
+            if not kernel:
+                raise BadRequest("Give `kernel` (a kernelspec name) or `kernel_id`.")
+            target = await self.kernel_target(kernel)
+        return target.probe_env()
+
     async def target_environment(
         self, *, kernel: str | None = None, kernel_id: str | None = None
     ) -> Environment | None:

@@ -44,6 +44,10 @@ def write_kernelspec(jp_kernel_dir: Path) -> Callable[..., Path]:
         spec_dir = jp_kernel_dir / name
         spec_dir.mkdir(parents=True, exist_ok=True)
         spec = {"argv": argv, "display_name": extra.pop("display_name", name), "language": language}
+        # pytest-jupyter exports the test runner's sys.path as PYTHONPATH; a kernel on
+        # another Python must not inherit it (its stdlib would shadow that Python's own),
+        # just as a real kernelspec for another environment would not have it.
+        spec["env"] = extra.pop("env", {"PYTHONPATH": ""})
         spec.update(extra)
         (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
         return spec_dir

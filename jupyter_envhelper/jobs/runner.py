@@ -102,6 +102,7 @@ class JobRunner:
         self._jobs: dict[int, Job] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._cancels: dict[int, threading.Event] = {}
+        self._probe_envs: dict[str, dict[str, str]] = {}  # interpreter -> its kernel's env
 
     # ------------------------------------------------------------ public
 
@@ -113,9 +114,17 @@ class JobRunner:
         kind: JobKind = "install",
         request: Mapping[str, Any] | None = None,
         undo_of: int | None = None,
+        probe_env: Mapping[str, str] | None = None,
     ) -> Job:
-        """Start executing ``plan`` in ``env`` (the Environment the plan was made for)."""
+        """Start executing ``plan`` in ``env`` (the Environment the plan was made for).
+
+        ``probe_env``: the environment variables ``env`` was probed with (a kernel's
+        own, from its kernelspec), so the check "unchanged since the plan" compares
+        like with like.
+        """
         python = env.executable
+        if probe_env is not None and python:
+            self._probe_envs[python] = dict(probe_env)
         if env.synthetic_env or not python or not env.prefix:
             raise BadRequest("A plan for an imagined environment cannot be installed.")
         if not plan.changes:
@@ -179,7 +188,11 @@ class JobRunner:
         return await asyncio.to_thread(self.store.list, env_prefix, limit=limit)
 
     async def plan_undo(
-        self, job_id: int, *, checker: undo_mod.Checker | None = None
+        self,
+        job_id: int,
+        *,
+        checker: undo_mod.Checker | None = None,
+        probe_env: Mapping[str, str] | None = None,
     ) -> undo_mod.UndoPlan:
         """What undoing ``job_id`` would do, against the environment as it is now."""
         record = await asyncio.to_thread(self.store.get, job_id)
@@ -189,6 +202,8 @@ class JobRunner:
             raise BadRequest(f"Job {job_id} is still running; cancel it or wait for it first.")
         if record.get("before") is None or record.get("after") is None:
             raise BadRequest(f"Job {job_id} has no record of the environment before and after it.")
+        if probe_env is not None:
+            self._probe_envs[record["interpreter"]] = dict(probe_env)
         current = await self._probe(record["interpreter"], fresh=False)
         return await undo_mod.plan_undo(
             job_id=job_id,
@@ -205,9 +220,10 @@ class JobRunner:
         *,
         checker: undo_mod.Checker | None = None,
         allow_partial: bool = False,
+        probe_env: Mapping[str, str] | None = None,
     ) -> Job:
         """Bring what job ``job_id`` changed back to its versions before; itself a job."""
-        proposal = await self.plan_undo(job_id, checker=checker)
+        proposal = await self.plan_undo(job_id, checker=checker, probe_env=probe_env)
         if proposal.unavailable and not allow_partial:
             raise Refused(
                 "Undo cannot restore everything: " + " ".join(proposal.unavailable),
@@ -303,7 +319,8 @@ class JobRunner:
             self.prober.invalidate(python)
         # Without ``fresh`` the prober's cache is still checked against the stat
         # signature of every site directory, so a change since the last probe is seen.
-        return await asyncio.to_thread(self.prober.probe_sync, python, None, refresh=fresh)
+        env = self._probe_envs.get(python)
+        return await asyncio.to_thread(self.prober.probe_sync, python, env, refresh=fresh)
 
     # ------------------------------------------------------------ running
 
