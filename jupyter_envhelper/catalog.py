@@ -120,8 +120,8 @@ class Catalog:
             names: list[str] = []
             for url in client.index_urls:
                 names.extend(await client.project_list(url))
-            index = await asyncio.to_thread(SearchIndex, names)
-            entry.index, entry.names = index, frozenset(canonicalize(n) for n in names)
+            index, known = await asyncio.to_thread(_build_index, names)
+            entry.index, entry.names = index, known
             entry.built_at, entry.error = time.monotonic(), None
         except EnvHelperError as exc:
             entry.error = exc.message
@@ -141,6 +141,11 @@ class Catalog:
             if self._popular_only is None:
                 self._popular_only = await asyncio.to_thread(SearchIndex, ())
             return self._popular_only
+
+
+def _build_index(names: list[str]) -> tuple[SearchIndex, frozenset[str]]:
+    """Seconds of CPU for a big index: run in a worker thread, never on the loop."""
+    return SearchIndex(names), frozenset(canonicalize(n) for n in names)
 
 
 def _installed(env: Environment | None) -> dict[str, str]:

@@ -191,7 +191,8 @@ class IndexClient:
         url = self.index_urls[-1] if index_url is None else self._fetcher.add_credentials(index_url)
         page = await self._fetcher.get_page(url, ACCEPT)
         self._check_status(page.status, url)
-        return parse_project_list(page.body, page.content_type, page.url)
+        # A big list (PyPI's: ~900,000 names) takes a while to parse: not on the loop.
+        return await asyncio.to_thread(parse_project_list, page.body, page.content_type, page.url)
 
     async def project_json(self, name: str) -> dict[str, Any] | None:
         """PyPI's JSON API document for ``name`` (``<root>/pypi/<name>/json``), if offered.
