@@ -17,3 +17,16 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     from .app import EnvHelperApp
 
     return [{"module": "jupyter_envhelper", "app": EnvHelperApp}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_envhelper``: the ``%envhelp`` magic (see ``jupyter_envhelper.magic``)."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .magic import unload_ipython_extension as unload
+
+    unload(ipython)

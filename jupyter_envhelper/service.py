@@ -156,10 +156,10 @@ class EnvHelperService:
         """The environment variables a kernel's interpreter is probed (and runs) with."""
         if kernel_id:
             target, _, _ = await self._running_target(kernel_id)
-        else:
-            if not kernel:
-                raise BadRequest("Give `kernel` (a kernelspec name) or `kernel_id`.")
+        elif kernel:
             target = await self.kernel_target(kernel)
+        else:  # no kernel: this process's own environment (the magic, the command line)
+            return dict(os.environ)
         return target.probe_env()
 
     async def target_environment(

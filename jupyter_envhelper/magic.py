@@ -1,0 +1,472 @@
+"""``%envhelp``: the environment of the kernel you are in, from a notebook cell.
+
+Load it with ``%load_ext jupyter_envhelper``, or for every IPython session with
+``c.InteractiveShellApp.extensions = ["jupyter_envhelper"]`` in an IPython profile
+(``ipython_config.py`` / ``ipython_kernel_config.py``). Then::
+
+    %envhelp                      # this kernel: interpreter, Python, environment, GPU, warnings
+    %envhelp search QUERY         # by name, import name (cv2) or purpose
+    %envhelp show NAME            # versions, and which of them fit this kernel
+    %envhelp plan REQ...          # what installing would change, and whether it is safe
+    %envhelp install REQ... [-y]  # plan, confirm, install into THIS kernel's environment
+    %envhelp uninstall NAME [-y]
+    %envhelp history              # recorded changes (the same history as the side panel)
+    %envhelp undo [JOB] [-y]      # reverse a change (default: the latest)
+    %envhelp which REQ            # which kernelspecs have it, or could take it
+    %envhelp rescue on|off        # on ModuleNotFoundError, say which package to install
+
+Flags: ``-y``/``--yes`` (do not ask), ``--no-widgets`` (plain text), ``--index-url URL``
+(else the kernel's own pip/uv configuration, else PyPI), ``--pre``, ``--upgrade``, ``--all``.
+
+The target is always this kernel's interpreter (``sys.executable`` with its
+``os.environ``), so it works wherever the Jupyter server runs. With a widget front end
+(JupyterLab, Notebook 7, VS Code) plans come with a Confirm button and a progress bar;
+elsewhere (terminal IPython, nbconvert, ``--no-widgets``) it is text and install asks
+with ``input()``, or needs ``-y`` when there is no stdin.
+
+The async core runs on one private event loop in a daemon thread (ipykernel's own loop
+owns the main thread); the cell blocks on it and prints progress as it comes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib
+import queue
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from IPython.core import magic_arguments as _magic_arguments
+from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from packaging.utils import canonicalize_name
+
+from .cli import render_environment, render_package, render_plan
+from .errors import BadRequest, EnvHelperError
+from .magic_loop import KernelCore, LoopThread
+from .magic_text import plan_line, render_history, render_job, render_search
+from .service import environment_document
+
+T = TypeVar("T")
+_Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+# IPython's decorators are untyped; these names give them the types they have.
+magic_arguments: Callable[[], _Decorator] = _magic_arguments.magic_arguments
+argument: Callable[..., _Decorator] = _magic_arguments.argument
+USAGE = (
+    "usage: %envhelp [search QUERY | show NAME | plan REQ... | install REQ... [-y] | "
+    "uninstall NAME... [-y] | history | undo [JOB] [-y] | which REQ | rescue on|off] "
+    "[--no-widgets] [--index-url URL]"
+)
+RESCUE_BUDGET = 10.0  # seconds the rescue hint may spend planning
+
+
+@magics_class
+class EnvHelpMagics(Magics):
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self._loop = LoopThread()
+        self._core: KernelCore | None = None
+        self._rescue_index_url: str | None = None
+        self._rescue_active = False
+
+    @magic_arguments()
+    @argument("command", nargs="?", default="env", help="the subcommand (default: env)")
+    @argument("args", nargs="*", help="its arguments: a query, names or requirements")
+    @argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    @argument("--no-widgets", action="store_true", help="plain text, even with widgets")
+    @argument("--index-url", metavar="URL", help="the package index to use")
+    @argument("--pre", action="store_true", help="plan: allow pre-releases")
+    @argument("--upgrade", action="store_true", help="plan: prefer the newest versions")
+    @argument("--all", action="store_true", help="show: every version, not the last 10")
+    @line_magic
+    def envhelp(self, line: str = "") -> None:
+        """See and change this kernel's environment (see ``jupyter_envhelper.magic``)."""
+        parser: Any = self.envhelp.parser  # type: ignore[attr-defined]
+        args = parser.parse_intermixed_args(_split(line))
+        handler = {
+            "env": self._env,
+            "search": self._search,
+            "show": self._show,
+            "plan": self._plan,
+            "install": self._install,
+            "uninstall": self._uninstall,
+            "history": self._history,
+            "undo": self._undo,
+            "which": self._which,
+            "rescue": self._rescue_switch,
+        }.get(args.command)
+        if handler is None:
+            raise UsageError(f"Unknown subcommand {args.command!r}.\n{USAGE}")
+        try:
+            handler(args)
+        except BadRequest as exc:
+            raise UsageError(exc.message) from None
+        except EnvHelperError as exc:
+            print(f"envhelp: {exc.message}", file=sys.stderr)
+            if exc.detail:
+                print(str(exc.detail).strip()[-2000:], file=sys.stderr)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _call(
+        self,
+        make: Callable[[KernelCore], Awaitable[T]],
+        index_url: str | None = None,
+        drain: Callable[[], None] | None = None,
+        timeout: float | None = None,
+    ) -> T:
+        async def run() -> T:
+            if self._core is None:
+                self._core = KernelCore()
+            self._core.service.index_settings.index_url = index_url or None
+            return await make(self._core)
+
+        return self._loop.run(run(), drain, timeout)
+
+    def _widgets(self, args: Any) -> bool:
+        if args.no_widgets or self.shell is None:
+            return False
+        if type(self.shell).__name__ != "ZMQInteractiveShell":
+            return False
+        kernel = getattr(self.shell, "kernel", None)
+        if kernel is None or not getattr(kernel, "_allow_stdin", True):
+            return False  # nbconvert / papermill run without stdin and without a view
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def close(self) -> None:
+        core, self._core = self._core, None
+        self._loop.stop(core.close() if core is not None else None)
+
+    # -- read-only answers -----------------------------------------------------------------
+
+    def _env(self, args: Any) -> None:
+        if args.args:
+            raise UsageError(f"Unknown subcommand {args.args[0]!r}.\n{USAGE}")
+        env = self._call(lambda core: core.environment())
+        document = environment_document(env)
+        print(render_environment({"schema": 1, "state": "ok", "environment": document}))
+
+    def _search(self, args: Any) -> None:
+        query = " ".join(_need(args, "search QUERY"))
+
+        async def run(core: KernelCore) -> dict[str, Any]:
+            env, client = await core.client()
+            answer: dict[str, Any] = await core.service.catalog.search(client, query, env)
+            return answer
+
+        print(render_search(self._call(run, args.index_url)))
+
+    def _show(self, args: Any) -> None:
+        (name,) = _need(args, "show NAME", most=1)
+        from .packages import package_details
+
+        async def run(core: KernelCore) -> dict[str, Any]:
+            env, client = await core.client()
+            details: dict[str, Any] = await package_details(client, name, env)
+            details["typosquat"] = await core.service.catalog.typosquat(client, name, env)
+            return details
+
+        print(render_package(self._call(run, args.index_url), every_version=args.all))
+
+    def _which(self, args: Any) -> None:
+        requirements = _need(args, "which REQ")
+        _validate(requirements)
+
+        async def run(core: KernelCore) -> list[dict[str, Any]]:
+            return await core.service.kernel_suggestions(requirements)
+
+        rows = self._call(run, args.index_url)
+        if not rows:
+            print("No Python kernelspecs found.")
+        for row in rows:
+            python = f"Python {row['python_version']}" if row.get("python_version") else ""
+            print(f"{row['display_name']} [{row['name']}] {python}: {row['rank']}")
+            print(f"    {row['message']}")
+
+    def _history(self, args: Any) -> None:
+        async def run(core: KernelCore) -> dict[str, Any]:
+            return await core.installs.history(kernel=None, kernel_id=None)
+
+        print(render_history(self._call(run, args.index_url)["jobs"]))
+
+    # -- plans and changes ---------------------------------------------------------------------
+
+    def _plan_doc(self, requirements: list[str], args: Any) -> dict[str, Any]:
+        modules = _imported()
+
+        def run(core: KernelCore) -> Awaitable[dict[str, Any]]:
+            return core.plan(requirements, pre=args.pre, upgrade=args.upgrade, modules=modules)
+
+        return self._call(run, args.index_url)
+
+    def _plan(self, args: Any) -> None:
+        requirements = _need(args, "plan REQ...")
+        _validate(requirements)
+        doc = self._plan_doc(requirements, args)
+        if self._widgets(args):
+            self._show_view(doc, "install", {"requirements": requirements}, args)
+        else:
+            print(render_plan(doc))
+
+    def _install(self, args: Any) -> None:
+        requirements = _need(args, "install REQ...")
+        _validate(requirements)
+        doc = self._plan_doc(requirements, args)
+        job: dict[str, Any] = {"action": "install", "requirements": requirements}
+        job["fingerprint"] = doc["fingerprint"]
+        if self._widgets(args):
+            self._show_view(doc, "install", job, args, start=args.yes)
+            return
+        print(render_plan(doc))
+        if doc.get("plan") is None or doc["verdict"] == "blocker":
+            print("Nothing was installed: the plan has a blocker.")
+        elif not any(a["kind"] != "keep" for a in doc["plan"]["actions"]):
+            print("Nothing to install: it is already there.")
+        elif self._confirm(args, f"Install into {sys.prefix}?"):
+            self._run_job_text(job, args)
+
+    def _uninstall(self, args: Any) -> None:
+        names = _need(args, "uninstall NAME...")
+        from .resolver import plan_uninstall
+
+        async def run(core: KernelCore) -> dict[str, Any]:
+            plan = plan_uninstall(names, await core.environment())
+            data = plan.to_json()
+            return {"plan": data, "findings": [], "verdict": "warning" if plan.breaks else "ok"}
+
+        doc = self._call(run, args.index_url)
+        job: dict[str, Any] = {"action": "uninstall", "names": names}
+        if self._widgets(args):
+            self._show_view(doc, "uninstall", job, args, start=args.yes)
+            return
+        print(render_plan(doc))
+        if self._confirm(args, f"Remove {', '.join(names)} from {sys.prefix}?"):
+            self._run_job_text(job, args)
+
+    def _undo(self, args: Any) -> None:
+        given = _need(args, "undo [JOB]", least=0, most=1)
+        if given and not given[0].isdigit():
+            raise UsageError(f"undo takes a job number (see %envhelp history), not {given[0]!r}.")
+        from .jobs.undo import index_checker
+
+        async def run(core: KernelCore) -> tuple[int, Any]:
+            env, client = await core.client()
+            job_id = int(given[0]) if given else None
+            if job_id is None:
+                rows = await core.installs.runner.history_async(env.prefix)
+                done = [r for r in rows if r["state"] == "succeeded"]
+                if not done:
+                    raise BadRequest(f"No recorded change of {env.prefix} to undo.")
+                job_id = int(done[0]["id"])
+            return job_id, await core.installs.runner.plan_undo(
+                job_id, checker=index_checker(client)
+            )
+
+        job_id, proposal = self._call(run, args.index_url)
+        print(f"Undo job {job_id}:")
+        for action in proposal.plan.changes:
+            print(f"  {action.kind:<10} {action.name} {action.version or ''}")
+        for missing in proposal.unavailable:
+            print(f"  cannot restore: {missing}")
+        if self._confirm(args, f"Undo job {job_id}?"):
+            self._run_job_text({"action": "undo", "job_id": job_id}, args)
+
+    def _confirm(self, args: Any, question: str) -> bool:
+        if args.yes:
+            return True
+        try:
+            answer = input(f"{question} [y/N] ")
+        except (StdinNotImplementedError, EOFError, OSError):
+            raise UsageError(
+                "Cannot ask for confirmation here (no input available, e.g. nbconvert): "
+                "add -y to confirm in the command."
+            ) from None
+        if answer.strip().lower() in {"y", "yes"}:
+            return True
+        print("Nothing was changed.")
+        return False
+
+    def _run_job_text(self, request: dict[str, Any], args: Any) -> None:
+        updates: queue.Queue[str] = queue.Queue()
+        seen: list[str] = []
+
+        def sink(_fraction: Any, phase: str, message: str | None) -> None:
+            if message and (not seen or seen[-1] != message):
+                seen.append(message)
+                updates.put(f"  [{phase}] {message}")
+
+        def drain() -> None:
+            while not updates.empty():
+                print(updates.get_nowait(), flush=True)
+
+        doc, tops = self._call(lambda core: core.run_job(request, sink), args.index_url, drain)
+        importlib.invalidate_caches()
+        print(render_job(doc, _restart_modules(doc, tops)))
+
+    def _show_view(
+        self,
+        doc: dict[str, Any],
+        action: str,
+        request: dict[str, Any],
+        args: Any,
+        *,
+        start: bool = False,
+    ) -> None:
+        from IPython import display as ipy_display
+
+        from .magic_widgets import PlanView
+
+        request = {"action": action, **request}
+        request.setdefault("fingerprint", doc.get("fingerprint"))
+        if action != "install":
+            request.pop("fingerprint", None)
+        index_url = args.index_url
+
+        def confirmed(view: PlanView) -> None:
+            async def run() -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
+                if self._core is None:
+                    self._core = KernelCore()
+                self._core.service.index_settings.index_url = index_url or None
+                return await self._core.run_job(request, view.update)
+
+            future = self._loop.submit(run())
+
+            def done(f: concurrent.futures.Future[Any]) -> None:
+                try:
+                    job, tops = f.result()
+                except EnvHelperError as exc:
+                    view.fail(exc.message)
+                    return
+                except BaseException as exc:  # shown, never raised in a thread
+                    view.fail(f"The job could not run: {exc!r}")
+                    return
+                importlib.invalidate_caches()
+                view.finish(job, _restart_modules(job, tops))
+
+            future.add_done_callback(done)
+
+        view = PlanView(doc, action=action, on_confirm=confirmed)
+        show: Callable[..., Any] = ipy_display.display
+        show(view.box)
+        if start:
+            view.start()
+
+    # -- rescue ------------------------------------------------------------------------------
+
+    def _rescue_switch(self, args: Any) -> None:
+        (state,) = _need(args, "rescue on|off", most=1)
+        shell: Any = self.shell
+        if state == "on":
+            if shell.custom_exceptions and not self._rescue_active:
+                raise UsageError("Another custom exception handler is set; not replacing it.")
+            self._rescue_index_url = args.index_url
+            shell.set_custom_exc((ModuleNotFoundError,), self._rescue_handler)
+            self._rescue_active = True
+            print("envhelp rescue is on: a failed import will name the package to install.")
+        elif state == "off":
+            self.rescue_off()
+            print("envhelp rescue is off.")
+        else:
+            raise UsageError(f"rescue takes on or off, not {state!r}.")
+
+    def rescue_off(self) -> None:
+        shell: Any = self.shell
+        if self._rescue_active and shell is not None:
+            shell.set_custom_exc((), None)
+        self._rescue_active = False
+        self._rescue_index_url = None
+
+    def _rescue_handler(
+        self, shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
+    ) -> None:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        name = getattr(value, "name", None)
+        if not name:
+            return
+        try:
+            print(self.rescue_hint(str(name).partition(".")[0]), flush=True)
+        except Exception as exc:  # a hint never hides the error
+            print(f"envhelp: no suggestion for {name!r} ({exc})", flush=True)
+
+    def rescue_hint(self, module: str) -> str:
+        from .search import ImportNameMap, load_import_names
+
+        candidates = ImportNameMap(load_import_names()).lookup(module) or [
+            str(canonicalize_name(module))
+        ]
+        dist = candidates[0]
+        also = f" (also provided by: {', '.join(candidates[1:])})" if candidates[1:] else ""
+        print(f"envhelp: 'import {module}' comes from the package {dist}.{also}", flush=True)
+        lines = []
+        try:
+            doc = self._call(
+                lambda core: core.plan([dist], suggest=False),
+                self._rescue_index_url,
+                timeout=RESCUE_BUDGET,
+            )
+            lines.append("  In this kernel: " + plan_line(doc))
+        except (EnvHelperError, TimeoutError) as exc:
+            lines.append(f"  Could not check it here: {getattr(exc, 'message', None) or exc}")
+        lines.append(f"  Install it with: %envhelp install {dist}")
+        return "\n".join(lines)
+
+
+def _restart_modules(job: dict[str, Any], tops: dict[str, tuple[str, ...]]) -> list[str]:
+    from .installing import RESTART_KINDS
+
+    imported = _imported()
+    modules: set[str] = set()
+    for change in (job.get("outcome") or {}).get("changed") or []:
+        if change.get("kind") in RESTART_KINDS:
+            names = tops.get(canonicalize_name(change["name"]), ())
+            modules.update(m for m in names if m in imported)
+    return sorted(modules)
+
+
+def _imported() -> frozenset[str]:
+    return frozenset(m.partition(".")[0] for m in list(sys.modules) if m[:1] != "_")
+
+
+def _need(args: Any, usage: str, *, least: int = 1, most: int | None = None) -> list[str]:
+    given = [str(a) for a in args.args]
+    if len(given) < least or (most is not None and len(given) > most):
+        raise UsageError(f"usage: %envhelp {usage}")
+    return given
+
+
+def _validate(requirements: list[str]) -> None:
+    from .validation import parse_requirements
+
+    parse_requirements(requirements)  # BadRequest -> UsageError with its precise message
+
+
+def _split(line: str) -> list[str]:
+    from IPython.utils.process import arg_split  # type: ignore[attr-defined]
+
+    return [str(a) for a in arg_split(line)]
+
+
+_MAGICS: dict[int, EnvHelpMagics] = {}
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    magics = EnvHelpMagics(ipython)
+    _MAGICS[id(ipython)] = magics
+    ipython.register_magics(magics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    magics = _MAGICS.pop(id(ipython), None)
+    if magics is None:
+        return
+    magics.rescue_off()
+    ipython.magics_manager.magics["line"].pop("envhelp", None)
+    magics.close()
+
+
+__all__ = ["EnvHelpMagics", "load_ipython_extension", "unload_ipython_extension"]
