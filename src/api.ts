@@ -515,9 +515,65 @@ export interface IEnvHelperAPI {
 }
 
 /**
+ * A distribution that provides a module (`GET envhelper/rescue`).
+ */
+export interface IRescueDistribution extends Partial<ISearchHit> {
+  name: string;
+  canonical_name: string;
+  match: MatchKind | string;
+  why?: string | null;
+  summary: string | null;
+  version: string | null;
+  on_index?: boolean | null;
+  [key: string]: unknown;
+}
+
+/**
+ * A kernel that already has the module.
+ */
+export interface IKernelWithModule {
+  name: string;
+  display_name: string;
+  python_version: string | null;
+  distribution: string;
+  version: string;
+}
+
+export type RescueVerdict = 'installed' | 'ok' | 'warning' | 'blocker';
+
+/**
+ * `GET envhelper/rescue`: after "No module named X", who provides X, whether
+ * this kernel can take it, and which kernels already have it.
+ */
+export interface IRescueResponse {
+  schema: number;
+  module: string;
+  kernel: IKernelInfo;
+  distribution: IRescueDistribution | null;
+  candidates: IRescueDistribution[];
+  installed_here: { name: string; version: string }[];
+  verdict: RescueVerdict | string | null;
+  message: string | null;
+  fingerprint: string | null;
+  kernels_with_module: IKernelWithModule[];
+}
+
+/**
+ * The rescue call; the rescue model depends on this interface so tests can
+ * hand it a fake.
+ */
+export interface IRescueAPI {
+  rescue(
+    module: string,
+    ref: IKernelRef,
+    signal?: AbortSignal
+  ): Promise<IRescueResponse>;
+}
+
+/**
  * The envhelper REST API over a Jupyter server connection.
  */
-export class EnvHelperAPI implements IEnvHelperAPI, IChangeAPI {
+export class EnvHelperAPI implements IEnvHelperAPI, IChangeAPI, IRescueAPI {
   constructor(
     settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {
@@ -602,6 +658,16 @@ export class EnvHelperAPI implements IEnvHelperAPI, IChangeAPI {
       `jobs/${encodeURIComponent(String(id))}/cancel`,
       {}
     );
+  }
+
+  rescue(
+    module: string,
+    ref: IKernelRef,
+    signal?: AbortSignal
+  ): Promise<IRescueResponse> {
+    const params = kernelQuery(ref);
+    params.set('module', module);
+    return this._get<IRescueResponse>('rescue', params, signal);
   }
 
   history(ref: IKernelRef, signal?: AbortSignal): Promise<IHistoryResponse> {

@@ -6,8 +6,15 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import * as React from 'react';
 
 // The sidebar panel exists from the start (its tab is visible), so these
 // are needed at activation; the panel's data loads later, without awaiting.
@@ -21,6 +28,12 @@ import { EnvHelperModel } from './model';
 import { announceJob } from './notifications';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvHelperPanel } from './panel';
+// The rescue watches every cell execution from the start; its banner is
+// made when a cell fails with a missing module.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { RescueBannerView } from './components/RescueBanner';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { IRescueNotebook, RescueController } from './rescue';
 import { ActiveSessionFollower, ISessionWidgetTracker } from './tracking';
 
 /**
@@ -41,7 +54,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ILabShell,
     ILayoutRestorer,
     ICommandPalette,
-    ITranslator
+    ITranslator,
+    ISettingRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -50,7 +64,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     labShell: ILabShell | null,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_envhelper');
     const api = new EnvHelperAPI();
@@ -80,6 +95,79 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onChange: widget => model.setSource(widget?.sessionContext ?? null)
     });
     panel.disposed.connect(() => follower.dispose());
+
+    // Help after "No module named X", unless the setting turns it off.
+    let rescueEnabled = true;
+    if (settingRegistry) {
+      void settingRegistry
+        .load(plugin.id)
+        .then(settings => {
+          const read = () => {
+            rescueEnabled = settings.composite.rescue !== false;
+          };
+          read();
+          settings.changed.connect(read);
+        })
+        .catch(reason => {
+          console.warn('jupyter-envhelper: settings not loaded', reason);
+        });
+    }
+    if (notebooks) {
+      const rescueHost = (nb: NotebookPanel): IRescueNotebook => ({
+        session: nb.sessionContext,
+        attach: banner => nb.contentHeader.addWidget(banner),
+        rerun: cell => {
+          const index = nb.content.widgets.findIndex(c => c === cell);
+          if (index < 0 || nb.isDisposed) {
+            return;
+          }
+          nb.content.activeCellIndex = index;
+          nb.content.deselectAll();
+          void NotebookActions.run(nb.content, nb.sessionContext);
+        }
+      });
+      const rescue = new RescueController({
+        api,
+        installer: {
+          jobStarted: changes.jobStarted,
+          openPlan: (session, requirement) => {
+            // The panel plans for the notebook it follows: make it this one.
+            const nb = notebooks.find(w => w.sessionContext === session);
+            if (nb) {
+              app.shell.activateById(nb.id);
+              model.setSource(nb.sessionContext);
+            }
+            app.shell.activateById(panel.id);
+            return changes.openPlan([requirement]);
+          }
+        },
+        isEnabled: () => rescueEnabled,
+        find: notebook => {
+          const nb = notebooks.find(w => w.content === notebook);
+          return nb ? rescueHost(nb) : null;
+        },
+        createBanner: rescueModel => {
+          const banner = ReactWidget.create(
+            React.createElement(RescueBannerView, {
+              model: rescueModel,
+              trans,
+              onHeight: px => {
+                // The content header is a BoxPanel: it sizes children by
+                // their minimum height.
+                if (banner.node.style.minHeight !== `${px}px`) {
+                  banner.node.style.minHeight = `${px}px`;
+                  banner.parent?.fit();
+                }
+              }
+            })
+          );
+          banner.addClass('jp-EnvHelper-rescueWidget');
+          return banner;
+        }
+      });
+      NotebookActions.executed.connect((_, args) => rescue.handle(args));
+      panel.disposed.connect(() => rescue.dispose());
+    }
 
     app.commands.addCommand(CommandIDs.show, {
       label: trans.__('Show Environment Helper'),

@@ -1,2 +1,3 @@
 import './base.css';
 import './changes.css';
+import './rescue.css';

@@ -11,7 +11,10 @@ Writes, under ``DIR`` (default ``$ENVHELPER_TEST_KERNELS_DIR`` or
 - ``py312-envhelper-test``, "Python 3.12 (test)": a uv venv on a Python 3.12
   (``/root/.pyenv/versions/3.12*/bin/python`` or ``python3.12`` on PATH), with
   ipykernel, kept between runs. Without a Python 3.12 it is not made, and the
-  kernel-switch test skips, saying so.
+  kernel-switch test skips, saying so. It also has ``envhelper-elsewhere``
+  (module ``envhelper_elsewhere``), a wheel built here from the test index's
+  wheel maker and installed from the file: the rescue test switches to this
+  kernel because the 3.11 one lacks that module.
 
 The kernelspecs go to ``DIR/jupyter/kernels``: the test server's
 ``JUPYTER_PATH`` must include ``DIR/jupyter`` (playwright.config.js sets it).
@@ -32,6 +35,8 @@ from pathlib import Path
 
 PY311 = ("py311-envhelper-test", "Python 3.11 (test)")
 PY312 = ("py312-envhelper-test", "Python 3.12 (test)")
+# Only in the 3.12 kernel, and on no index (the rescue's "switch kernel" case).
+ELSEWHERE = ("envhelper-elsewhere", "1.0", "envhelper_elsewhere")
 
 
 def default_root() -> Path:
@@ -75,6 +80,23 @@ def make_venv(venv: Path, interpreter: str, fresh: bool) -> Path:
     return python
 
 
+def install_elsewhere(python: Path, root: Path) -> None:
+    """Install the ``envhelper-elsewhere`` wheel into ``python``'s venv, if missing."""
+    name, version, module = ELSEWHERE
+    probe = subprocess.run(
+        [str(python), "-c", f"import {module}"], capture_output=True, check=False
+    )
+    if probe.returncode == 0:
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.indexserver.wheels import DistSpec, build_wheel
+
+    built = build_wheel(DistSpec(name, version, module=module, summary="Only in one kernel"))
+    wheel = root / built.filename
+    wheel.write_bytes(built.data)
+    uv("pip", "install", "--quiet", "--python", str(python), str(wheel))
+
+
 def write_kernelspec(kernels: Path, name: str, display_name: str, python: Path) -> None:
     spec_dir = kernels / name
     spec_dir.mkdir(parents=True, exist_ok=True)
@@ -105,6 +127,7 @@ def main() -> int:
         print(f"{PY312[0]}: skipped, no Python 3.12 found", flush=True)
         return 0
     python = make_venv(root / "py312", py312, fresh=False)
+    install_elsewhere(python, root)
     write_kernelspec(kernels, *PY312, python)
     print(f"{PY312[0]}: {python}", flush=True)
     return 0
