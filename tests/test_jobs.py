@@ -220,7 +220,16 @@ async def test_undo_names_versions_gone_from_the_index(
         await runner.undo(job.id, checker=gone)
 
 
-async def test_pip_backend(tmp_path: Path, venv_factory: VenvFactory, index: IndexServer) -> None:
+async def test_pip_backend(
+    tmp_path: Path, venv_factory: VenvFactory, index: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a pip planted in the directory the server runs in (the notebooks) is never run
+    planted = tmp_path / "notebooks" / "pip"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "planted-pip-ran"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (planted / "__main__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(planted.parent)
     python = venv_factory("job-pip-backend", tool="venv")
     config = JobConfig(history_path=tmp_path / "h.sqlite", installer="pip")
     runner = JobRunner(config, prober=Prober(tmp_path / "cache"))
@@ -233,6 +242,7 @@ async def test_pip_backend(tmp_path: Path, venv_factory: VenvFactory, index: Ind
     assert "Successfully installed" in record["log_tail"]
     assert "/opt/wheels" not in record["log_tail"]  # PIP_FIND_LINKS is not let in
     assert record["after"]["alpha"]["version"] == "1.0"
+    assert not marker.exists()
 
 
 async def test_one_job_per_environment_two_environments_in_parallel(

@@ -484,6 +484,9 @@ class JobRunner:
             result = process.run(
                 step.argv,
                 env=step.env,
+                # Not the server's working directory (the notebooks): `python -m pip`
+                # would import a planted pip/ from there, and uv reads config from it.
+                cwd=str(self.config.locks),
                 timeout=remaining,
                 on_line=on_line,
                 cancel=cancel,
