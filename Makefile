@@ -56,9 +56,12 @@ pytest: setup
 jest: setup
 	$(BIN)/jlpm test
 
+# (no `tee /dev/stderr`: when the log is a file, reopening it truncates everything before)
 check-extension: setup
-	$(BIN)/jupyter server extension list 2>&1 | tee /dev/stderr | grep -E "jupyter_envhelper.*OK" >/dev/null
-	$(BIN)/jupyter labextension list 2>&1 | tee /dev/stderr | grep -E "jupyter-envhelper.*enabled.*OK" >/dev/null
+	@out="$$($(BIN)/jupyter server extension list 2>&1)"; echo "$$out"; \
+	  echo "$$out" | grep -qE "jupyter_envhelper.*OK"
+	@out="$$($(BIN)/jupyter labextension list 2>&1)"; echo "$$out"; \
+	  echo "$$out" | grep -qE "jupyter-envhelper.*enabled.*OK"
 
 chromium:
 	@test -x $(CHROMIUM) || { \
