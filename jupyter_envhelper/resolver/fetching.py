@@ -134,6 +134,8 @@ class IndexBridge:
         """The project's page; raises NotFound for an unknown project."""
         found = self._pages.get(name)
         if found is None:
+            found = self.client.peek_project(name)
+        if found is None:
             self.round_trips += 1
             try:
                 found = self._wait(self._await_page(name), name)
@@ -150,11 +152,11 @@ class IndexBridge:
         return found if isinstance(found, ProjectPage) else None
 
     def metadata(self, file: DistributionFile) -> CoreMetadata:
-        found = self._metadata.get(file.url)
+        found = self._metadata.get(file.url) or self.client.peek_metadata(file)
         if found is None:
             self.round_trips += 1
             found = self._wait(self._await_metadata(file), file.filename)
-            self._metadata[file.url] = found
+        self._metadata[file.url] = found
         return found
 
     def prefetch(self, names: Iterable[str]) -> None:
