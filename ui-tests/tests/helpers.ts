@@ -1,5 +1,6 @@
 import { IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
+import * as path from 'path';
 
 /**
  * Open the Environment Helper through the command palette, as a user would.
@@ -47,3 +48,14 @@ export async function runCode(
   await page.notebook.runCell(index);
   return ((await page.notebook.getCellTextOutput(index)) ?? []).join('').trim();
 }
+
+/**
+ * The kernels made by make_test_kernels.py (run by playwright.config.js).
+ */
+export const KERNELS_DIR = path.join(
+  process.env.ENVHELPER_TEST_KERNELS_DIR ?? '',
+  'jupyter',
+  'kernels'
+);
+export const PY311 = 'py311-envhelper-test';
+export const PY312 = 'py312-envhelper-test';

@@ -3,18 +3,14 @@ import { Locator } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { newNotebookWithKernel, openEnvHelper, runCode } from './helpers';
-
-/**
- * The kernels made by make_test_kernels.py (run by playwright.config.js).
- */
-const KERNELS_DIR = path.join(
-  process.env.ENVHELPER_TEST_KERNELS_DIR ?? '',
-  'jupyter',
-  'kernels'
-);
-const PY311 = 'py311-envhelper-test';
-const PY312 = 'py312-envhelper-test';
+import {
+  KERNELS_DIR,
+  newNotebookWithKernel,
+  openEnvHelper,
+  PY311,
+  PY312,
+  runCode
+} from './helpers';
 
 test.use({ autoGoto: true });
 

@@ -3,18 +3,7 @@ import { Locator } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { newNotebookWithKernel } from './helpers';
-
-/**
- * The kernels made by make_test_kernels.py (run by playwright.config.js).
- */
-const KERNELS_DIR = path.join(
-  process.env.ENVHELPER_TEST_KERNELS_DIR ?? '',
-  'jupyter',
-  'kernels'
-);
-const PY311 = 'py311-envhelper-test';
-const PY312 = 'py312-envhelper-test';
+import { KERNELS_DIR, newNotebookWithKernel, PY311, PY312 } from './helpers';
 
 test.use({ autoGoto: true });
 
