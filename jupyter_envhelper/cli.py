@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import sys
 import time
@@ -123,6 +124,9 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Skipped files and retries are logged for server operators; in a terminal they
+    # would bury the answer (PyPI's sympy page alone has a dozen malformed names).
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s: %(message)s")
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
@@ -469,7 +473,7 @@ def render_package(doc: dict[str, Any], *, every_version: bool = False) -> str:
     if doc.get("license"):
         lines.append(_row("License", doc["license"]))
     for label, url in (doc.get("links") or {}).items():
-        lines.append(_row(label[:12], url))
+        lines.append(_row(label[:24], url))
     vulns = doc.get("vulnerabilities")
     if vulns is None:
         lines.append(_row("Advisories", "unknown (the index publishes no vulnerability data)"))
