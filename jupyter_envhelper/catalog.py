@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,15 +73,19 @@ class Catalog:
             "hits": payload,
         }
 
-    async def checker(self, client: IndexClient) -> Any:
-        """The typo-squat checker of the index's catalog (popular data while it loads)."""
+    async def typosquat_check(
+        self, client: IndexClient, env: Environment | None
+    ) -> Callable[[str], dict[str, Any] | None]:
+        """``name -> warning JSON or None``, by the index's catalog (popular data while it
+        loads); what the target has installed is never flagged."""
         index, _, _, _ = await self._index_for(client)
-        return index.typosquat
+        installed = _installed(env)
 
-    async def typosquat(self, client: IndexClient, name: str, env: Environment | None) -> Any:
-        index, _, _, _ = await self._index_for(client)
-        warning = index.typosquat.check(name, installed=_installed(env))
-        return warning.to_json() if warning is not None else None
+        def check(name: str) -> dict[str, Any] | None:
+            warning = index.typosquat.check(name, installed=installed)
+            return warning.to_json() if warning is not None else None
+
+        return check
 
     # -- building ----------------------------------------------------------------------------
 

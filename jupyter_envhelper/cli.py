@@ -171,15 +171,9 @@ def _search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
 
     async def run() -> dict[str, Any]:
-        service = _service(args)
-        try:
-            env = await _target(service, args)
-            answer: dict[str, Any] = await service.catalog.search(
-                service.index_client(env), query, env
-            )
+        async with _reading(args) as (service, env):
+            answer: dict[str, Any] = await service.search_for(query, env)
             return answer
-        finally:
-            await service.close()
 
     payload = asyncio.run(run())
     if args.json:
@@ -201,18 +195,10 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from .packages import package_details
-
     async def run() -> dict[str, Any]:
-        service = _service(args)
-        try:
-            env = await _target(service, args)
-            client = service.index_client(env)
-            details: dict[str, Any] = await package_details(client, args.name, env)
-            details["typosquat"] = await service.catalog.typosquat(client, args.name, env)
+        async with _reading(args) as (service, env):
+            details: dict[str, Any] = await service.package_for(args.name, env)
             return details
-        finally:
-            await service.close()
 
     payload = asyncio.run(run())
     if args.json:
@@ -223,7 +209,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from .environment import Environment
     from .planning import make_plan
 
     synthetic = args.target_python_version or args.target_platform
@@ -231,22 +216,8 @@ def _plan(args: argparse.Namespace) -> int:
         raise BadRequest("Use either a synthetic target or --kernel/--python, not both.")
 
     async def run() -> dict[str, Any]:
-        service = _service(args)
-        try:
-            if synthetic:
-                env = Environment.synthetic(
-                    python_version=args.target_python_version or "3.12",
-                    platform=args.target_platform or "manylinux_2_28_x86_64",
-                )
-            else:
-                env = await _target(service, args)
+        async with _reading(args) as (service, env):
             client = service.index_client(env)
-            checker = await service.catalog.checker(client)
-
-            def typosquat(name: str) -> dict[str, Any] | None:
-                warning = checker.check(name, installed=env.distributions.keys())
-                return warning.to_json() if warning is not None else None
-
             answer = await make_plan(
                 args.requirements,
                 env,
@@ -254,11 +225,9 @@ def _plan(args: argparse.Namespace) -> int:
                 allow_prereleases=args.pre,
                 upgrade=args.upgrade,
                 kernel=args.kernel,
-                typosquat=typosquat,
+                typosquat=await service.catalog.typosquat_check(client, env),
             )
             return {"schema": 1, **answer.to_json()}
-        finally:
-            await service.close()
 
     payload = asyncio.run(run())
     if args.json:
@@ -359,6 +328,25 @@ def _print_job(doc: dict[str, Any], args: argparse.Namespace) -> int:
                 f"{change['after'] or ''}"
             )
     return EXIT_OK if doc["state"] == "succeeded" else EXIT_UNAVAILABLE
+
+
+@contextlib.asynccontextmanager
+async def _reading(args: argparse.Namespace) -> AsyncIterator[tuple[Any, Any]]:
+    """The service and the target Environment (synthetic when asked for); closed after."""
+    from .environment import Environment
+
+    service = _service(args)
+    try:
+        if getattr(args, "target_python_version", None) or getattr(args, "target_platform", None):
+            env = Environment.synthetic(
+                python_version=args.target_python_version or "3.12",
+                platform=args.target_platform or "manylinux_2_28_x86_64",
+            )
+        else:
+            env = await _target(service, args)
+        yield service, env
+    finally:
+        await service.close()
 
 
 @contextlib.asynccontextmanager

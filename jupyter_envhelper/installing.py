@@ -75,8 +75,7 @@ class Installs:
             )
         if action not in {"install", "uninstall", "undo"}:
             raise BadRequest("`action` must be install, uninstall or undo.")
-        env = await self.service.resolve_environment(kernel=kernel, kernel_id=kernel_id)
-        probe_env = await self.service.probe_env(kernel=kernel, kernel_id=kernel_id)
+        env, probe_env = await self.service.resolve_target(kernel=kernel, kernel_id=kernel_id)
         if action == "undo":
             if job_id is None:
                 raise BadRequest("Undo needs the `job_id` of the job to undo.")

@@ -163,12 +163,10 @@ class EnvHelpMagics(Magics):
 
     def _show(self, args: Any) -> None:
         (name,) = _need(args, "show NAME", most=1)
-        from .packages import package_details
 
         async def run(core: KernelCore) -> dict[str, Any]:
-            env, client = await core.client()
-            details: dict[str, Any] = await package_details(client, name, env)
-            details["typosquat"] = await core.service.catalog.typosquat(client, name, env)
+            env, _ = await core.client()
+            details: dict[str, Any] = await core.service.package_for(name, env)
             return details
 
         print(render_package(self._call(run, args.index_url), every_version=args.all))

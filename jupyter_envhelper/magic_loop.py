@@ -153,12 +153,8 @@ class KernelCore:
         from .planning import make_plan
 
         env, client = await self.client()
-        checker = await self.service.catalog.checker(client)
+        typosquat = await self.service.catalog.typosquat_check(client, env)
         own = await self.own_kernel_name()
-
-        def typosquat(name: str) -> dict[str, Any] | None:
-            warning = checker.check(name, installed=env.distributions.keys())
-            return warning.to_json() if warning is not None else None
 
         async def suggestions() -> list[dict[str, Any]]:
             return await self.service.kernel_suggestions(requirements, exclude=own)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -33,6 +34,23 @@ SCHEMA = 1
 IMPORTED_MODULES_EXPRESSION = (
     "sorted({m.partition('.')[0] for m in list(__import__('sys').modules) if m[:1] != '_'})"
 )
+
+
+@dataclass
+class Located:
+    """A kernel resolved to its interpreter and probed (or the state saying why not)."""
+
+    target: KernelTarget
+    kernel: dict[str, Any]  # the "kernel" part of the API documents
+    state: str
+    reason: str | None
+    detail: str | None
+    env: Environment | None
+
+    def require(self) -> Environment:
+        if self.env is None:
+            raise ProbeError(self.reason or "No environment.", detail=self.detail)
+        return self.env
 
 
 class IndexSettings:
@@ -121,9 +139,10 @@ class EnvHelperService:
         )
         return entry
 
-    async def environment(
+    async def locate(
         self, *, kernel: str | None = None, kernel_id: str | None = None, refresh: bool = False
-    ) -> dict[str, Any]:
+    ) -> Located:
+        """A kernel resolved once: its interpreter (asking the kernel when it runs) and probe."""
         if bool(kernel) == bool(kernel_id):
             raise BadRequest("Give exactly one of `kernel` (a kernelspec name) or `kernel_id`.")
         kernel_json: dict[str, Any]
@@ -141,26 +160,32 @@ class EnvHelperService:
                 mismatch=None,
             )
         state, reason, detail, env = await self._probe_target(target, resolution, refresh=refresh)
+        return Located(target, kernel_json, state, reason, detail, env)
+
+    async def environment(
+        self, *, kernel: str | None = None, kernel_id: str | None = None, refresh: bool = False
+    ) -> dict[str, Any]:
+        found = await self.locate(kernel=kernel, kernel_id=kernel_id, refresh=refresh)
         return {
             "schema": SCHEMA,
-            "kernel": kernel_json,
-            "state": state,
-            "reason": reason,
-            "detail": detail,
-            "environment": environment_document(env) if env is not None else None,
+            "kernel": found.kernel,
+            "state": found.state,
+            "reason": found.reason,
+            "detail": found.detail,
+            "environment": environment_document(found.env) if found.env is not None else None,
         }
 
-    async def probe_env(
+    async def resolve_target(
         self, *, kernel: str | None = None, kernel_id: str | None = None
-    ) -> dict[str, str]:
-        """The environment variables a kernel's interpreter is probed (and runs) with."""
-        if kernel_id:
-            target, _, _ = await self._running_target(kernel_id)
-        elif kernel:
-            target = await self.kernel_target(kernel)
-        else:  # no kernel: this process's own environment (the magic, the command line)
-            return dict(os.environ)
-        return target.probe_env()
+    ) -> tuple[Environment, dict[str, str]]:
+        """The Environment to change and the environment variables it is probed with.
+
+        No kernel: this process's own interpreter (the magic and the command line).
+        """
+        if not kernel and not kernel_id:
+            return await self.resolve_environment(), dict(os.environ)
+        found = await self.locate(kernel=kernel, kernel_id=kernel_id)
+        return found.require(), found.target.probe_env()
 
     async def target_environment(
         self, *, kernel: str | None = None, kernel_id: str | None = None
@@ -194,17 +219,24 @@ class EnvHelperService:
         self, query: str, *, kernel: str | None = None, kernel_id: str | None = None
     ) -> dict[str, Any]:
         env = await self.target_environment(kernel=kernel, kernel_id=kernel_id)
+        return await self.search_for(query, env)
+
+    async def search_for(self, query: str, env: Environment | None) -> dict[str, Any]:
         return await self.catalog.search(self.index_client(env), query, env)
 
     async def package(
         self, name: str, *, kernel: str | None = None, kernel_id: str | None = None
     ) -> dict[str, Any]:
+        env = await self.target_environment(kernel=kernel, kernel_id=kernel_id)
+        return await self.package_for(name, env)
+
+    async def package_for(self, name: str, env: Environment | None) -> dict[str, Any]:
+        """Package details with each version's fit for ``env``, and a typo-squat check."""
         from .packages import package_details
 
-        env = await self.target_environment(kernel=kernel, kernel_id=kernel_id)
         client = self.index_client(env)
         details = await package_details(client, name, env)
-        details["typosquat"] = await self.catalog.typosquat(client, name, env)
+        details["typosquat"] = (await self.catalog.typosquat_check(client, env))(name)
         return details
 
     async def plan(
@@ -221,18 +253,12 @@ class EnvHelperService:
         from .validation import parse_requirements
 
         parse_requirements(requirements, allow_urls=self.allow_direct_urls)
-        answer = await self.environment(kernel=kernel, kernel_id=kernel_id)
-        if answer["state"] != "ok":
-            raise ProbeError(answer["reason"] or "No environment.", detail=answer["detail"])
-        env = await self.resolve_environment(kernel=kernel, kernel_id=kernel_id)
-        spec_name = answer["kernel"]["name"]
+        found = await self.locate(kernel=kernel, kernel_id=kernel_id)
+        env = found.require()
+        spec_name = found.kernel["name"]
         client = self.index_client(env)
         modules = await self.imported_modules(kernel_id) if kernel_id else None
-        catalog_index = await self.catalog.checker(client)
-
-        def typosquat(name: str) -> dict[str, Any] | None:
-            warning = catalog_index.check(name, installed=env.distributions.keys())
-            return warning.to_json() if warning is not None else None
+        typosquat = await self.catalog.typosquat_check(client, env)
 
         async def suggest() -> list[dict[str, Any]]:
             return await self.kernel_suggestions(requirements, exclude=spec_name)
@@ -248,7 +274,7 @@ class EnvHelperService:
             typosquat=typosquat,
             suggest=suggest,
         )
-        return {"schema": SCHEMA, "kernel": answer["kernel"], **result.to_json()}
+        return {"schema": SCHEMA, "kernel": found.kernel, **result.to_json()}
 
     async def kernel_suggestions(
         self, requirements: list[str], *, exclude: str | None = None
@@ -276,11 +302,9 @@ class EnvHelperService:
         top = module.strip().partition(".")[0]
         if not top.isidentifier() or len(top) > 100:
             raise BadRequest(f"{module[:60]!r} is not a module name.")
-        answer = await self.environment(kernel=kernel, kernel_id=kernel_id)
-        if answer["state"] != "ok":
-            raise ProbeError(answer["reason"] or "No environment.", detail=answer["detail"])
-        env = await self.resolve_environment(kernel=kernel, kernel_id=kernel_id)
-        spec_name = answer["kernel"]["name"]
+        located = await self.locate(kernel=kernel, kernel_id=kernel_id)
+        env = located.require()
+        spec_name = located.kernel["name"]
         here = [d for d in env.distributions.values() if top in d.top_level]
         client = self.index_client(env)
         # a rescue is worth waiting for the index's full project list
@@ -321,7 +345,7 @@ class EnvHelperService:
         return {
             "schema": SCHEMA,
             "module": top,
-            "kernel": answer["kernel"],
+            "kernel": located.kernel,
             "distribution": chosen,
             "candidates": hits[:3],
             "installed_here": [{"name": d.name, "version": d.version} for d in here],
@@ -376,17 +400,8 @@ class EnvHelperService:
         self, *, kernel: str | None = None, kernel_id: str | None = None
     ) -> Environment:
         """The Environment of a kernel, or a ProbeError/NotFound saying why there is none."""
-        answer = await self.environment(kernel=kernel, kernel_id=kernel_id)
-        if answer["state"] != "ok":
-            raise ProbeError(answer["reason"] or "No environment.", detail=answer["detail"])
-        if kernel_id:
-            target, resolution, _ = await self._running_target(kernel_id)
-        else:
-            assert kernel is not None
-            target = await self.kernel_target(kernel)
-            resolution = target.resolution
-        assert resolution.interpreter is not None
-        return await self.prober.probe(resolution.interpreter, env=target.probe_env())
+        found = await self.locate(kernel=kernel, kernel_id=kernel_id)
+        return found.require()
 
     async def _running_target(
         self, kernel_id: str
