@@ -165,8 +165,8 @@ export function errorFromResponse(
   statusText: string,
   body: unknown
 ): EnvHelperAPIError {
-  const message = messageOf(body);
-  const reason = reasonOf(body);
+  const message = stringField(body, 'message');
+  const reason = stringField(body, 'reason');
   if (status === 404 && message === null) {
     return new EnvHelperAPIError({
       kind: 'not-enabled',
@@ -195,21 +195,14 @@ function parseJSON(text: string): unknown {
   }
 }
 
-function messageOf(body: unknown): string | null {
-  if (body && typeof body === 'object' && 'message' in body) {
-    const message = (body as { message: unknown }).message;
-    if (typeof message === 'string' && message.trim()) {
-      return message;
-    }
-  }
-  return null;
-}
-
-function reasonOf(body: unknown): string | null {
-  if (body && typeof body === 'object' && 'reason' in body) {
-    const reason = (body as { reason: unknown }).reason;
-    if (typeof reason === 'string' && reason.trim()) {
-      return reason;
+/**
+ * A non-empty string field of our `{message, reason}` error body, else null.
+ */
+function stringField(body: unknown, key: 'message' | 'reason'): string | null {
+  if (body && typeof body === 'object' && key in body) {
+    const value = (body as Record<string, unknown>)[key];
+    if (typeof value === 'string' && value.trim()) {
+      return value;
     }
   }
   return null;
