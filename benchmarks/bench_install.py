@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from jupyter_envhelper.installers import find_uv
 from jupyter_envhelper.jobs import JobConfig, JobRunner
 from jupyter_envhelper.plan import Action, FileChoice, Plan, TargetSummary
-from jupyter_envhelper.probing import Prober
+from jupyter_envhelper.probe import Prober
 from tests.indexserver import DistSpec, IndexServer
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jupyter_envhelper import process
-from jupyter_envhelper.probing import Prober
+from jupyter_envhelper.probe import Prober
 
 PACKAGES = [
     "jupyterlab", "sphinx", "flask", "pytest", "boto3", "rich", "httpx", "sqlalchemy",

@@ -14,7 +14,7 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import EnvHelperApp
+    from .server.app import EnvHelperApp
 
     return [{"module": "jupyter_envhelper", "app": EnvHelperApp}]
 

@@ -1,8 +1,9 @@
 """Domain errors, each carrying the HTTP status it maps to.
 
 The ``message`` is what a person reads: write it for them, with a way out
-where there is one. Handlers translate these to ``HTTPError`` in one place
-(``handlers.py``); the command line prints the message alone.
+where there is one. ``core.documents.error_document`` is their one JSON shape;
+the server's handlers map ``status`` to the HTTP status in one place, the command
+line to its exit code, the magic to a short message.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ class EnvHelperError(Exception):
         self.message = message
         self.detail = detail
 
-    def to_json(self) -> dict[str, str | None]:
-        return {"reason": self.reason, "message": self.message, "detail": self.detail}
-
 
 class BadRequest(EnvHelperError):
     """The request itself is wrong (a malformed requirement, a missing parameter)."""
@@ -35,6 +33,13 @@ class NotFound(EnvHelperError):
 
     status = 404
     reason = "not-found"
+
+
+class ChangesDisabled(EnvHelperError):
+    """Changes are turned off by configuration (``read_only``)."""
+
+    status = 403
+    reason = "read-only"
 
 
 class Busy(EnvHelperError):

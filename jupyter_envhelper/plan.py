@@ -27,7 +27,13 @@ CHANGES: frozenset[str] = frozenset({"install", "upgrade", "downgrade", "remove"
 
 @dataclass(frozen=True)
 class FileChoice:
-    """The one file an action would install."""
+    """The one file an action would install.
+
+    ``direct_url``: the file was named by the user as ``name @ URL`` (PEP 508), not
+    chosen from an index (``index_url`` is then empty); ``url`` is always redacted.
+    ``install_url`` is that URL as given, credentials included, for the installer
+    only: it is never in ``to_json()`` nor in ``repr()``.
+    """
 
     filename: str
     url: str
@@ -38,6 +44,8 @@ class FileChoice:
     yanked: bool = False
     yanked_reason: str | None = None
     requires_python: str | None = None
+    direct_url: bool = False
+    install_url: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def needs_build(self) -> bool:
@@ -55,6 +63,7 @@ class FileChoice:
             "yanked_reason": self.yanked_reason,
             "requires_python": self.requires_python,
             "needs_build": self.needs_build,
+            "direct_url": self.direct_url,
         }
 
 
@@ -84,8 +93,11 @@ class Action:
 
     @property
     def pin(self) -> str | None:
-        """``name==version`` for the installer (None for keep/remove)."""
+        """``name==version`` for the installer, or ``name @ URL`` (the URL as given,
+        credentials included) for a file named by URL; None for keep/remove."""
         if self.kind in ("install", "upgrade", "downgrade") and self.version is not None:
+            if self.file is not None and self.file.direct_url:
+                return f"{self.name} @ {self.file.install_url or self.file.url}"
             return f"{self.name}=={self.version}"
         return None
 
@@ -179,7 +191,8 @@ class Plan:
 
     @property
     def pins(self) -> list[str]:
-        """Exact ``name==version`` of everything to install, upgrade or downgrade."""
+        """Exact ``name==version`` (or ``name @ URL``, see ``Action.pin``) of everything
+        to install, upgrade or downgrade."""
         return [p for p in (a.pin for a in self.actions) if p is not None]
 
     @property

@@ -3,13 +3,12 @@
 - argv lists only, never a shell;
 - each command runs in its own process group (its own session on POSIX), so a
   timeout or a cancel ends the command *and* whatever it started;
-- ``Popen`` runs in a worker thread for async callers: asyncio subprocesses fail on
-  the selector event loop jupyter-server uses on Windows.
+- async callers run ``run`` in a worker thread (``asyncio.to_thread``): asyncio
+  subprocesses fail on the selector event loop jupyter-server uses on Windows.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -17,7 +16,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO
 
 #: ``on_line(stream, line)`` with stream ``"stdout"`` or ``"stderr"``, line without newline.
@@ -38,7 +37,6 @@ class ProcessResult:
     timed_out: bool = False
     elapsed: float = 0.0
     cancelled: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -189,32 +187,3 @@ def _wait_or_cancel(proc: subprocess.Popen[bytes], timeout: float, cancel: threa
             return False
         except subprocess.TimeoutExpired:
             continue
-
-
-async def arun(
-    argv: Sequence[str],
-    *,
-    env: Mapping[str, str] | None = None,
-    cwd: str | os.PathLike[str] | None = None,
-    timeout: float,
-    on_line: LineCallback | None = None,
-    input: bytes | None = None,
-    cancel: threading.Event | None = None,
-    on_start: Callable[[int], None] | None = None,
-) -> ProcessResult:
-    """``run`` in a worker thread, for code on the event loop.
-
-    ``on_line`` is called from the worker thread; use ``loop.call_soon_threadsafe``
-    in it to reach the loop.
-    """
-    return await asyncio.to_thread(
-        run,
-        argv,
-        env=env,
-        cwd=cwd,
-        timeout=timeout,
-        on_line=on_line,
-        input=input,
-        cancel=cancel,
-        on_start=on_start,
-    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +79,12 @@ def make_script(tmp_path: Path) -> Callable[[str, str], Path]:
 def _no_user_site(monkeypatch: pytest.MonkeyPatch) -> None:
     # Probes of the test interpreter must not depend on the developer's ~/.local.
     monkeypatch.setenv("PYTHONNOUSERSITE", "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Locks live in the user cache (shared by every process of a user, whatever its
+    # settings): the tests get their own, never the developer's.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+        yield

@@ -11,7 +11,7 @@ or list this module in ``pytest_plugins`` of ``tests/conftest.py``.
 - ``fake_gpu``: a ``FakeGPU`` with a compiled fake ``libcuda.so.1`` and a fake
   ``nvidia-smi``; ``fake_gpu.env(...)`` gives the environment variables that make a
   probed interpreter see them
-- ``run_probe(python, env)``: run probe.py in ``python`` and return the parsed JSON
+- ``run_probe(python, env)``: run the probe script in ``python`` and return the parsed JSON
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ import pytest
 
 from jupyter_envhelper import process
 
-PROBE = Path(__file__).resolve().parents[1] / "jupyter_envhelper" / "probe.py"
+PROBE = Path(__file__).resolve().parents[1] / "jupyter_envhelper" / "probe" / "script.py"
 FAKEGPU_DIR = Path(__file__).resolve().parent / "fakegpu"
 
 
 def run_probe(
     python: str | os.PathLike[str], env: Mapping[str, str] | None = None, timeout: float = 60
 ) -> dict[str, Any]:
-    """Run probe.py in ``python`` (``env`` merged onto os.environ) and parse its JSON."""
+    """Run the probe script in ``python`` (``env`` merged onto os.environ) and parse its JSON."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     result = process.run([os.fspath(python), str(PROBE)], env=full_env, timeout=timeout)

@@ -12,6 +12,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from jupyter_envhelper.core import error_document
 from jupyter_envhelper.errors import IndexTimeout, IndexUnavailable, NotFound
 from jupyter_envhelper.index import IndexClient, IndexConfig, ProjectPage
 from tests.indexserver import DistSpec, Fault, IndexServer, IndexServerFactory
@@ -352,7 +353,7 @@ def test_basic_auth_from_url_and_never_shown(index_server: IndexServerFactory) -
     wrong = server.index_url_with_auth.replace("s3cr3t-pw", "wr0ng-pw")
     with pytest.raises(IndexUnavailable) as caught:
         run(fetch_project(client_for(wrong, retries=3), "secretpkg"))
-    text = f"{caught.value.message} {caught.value.detail} {caught.value.to_json()} {caught.value!r}"
+    text = f"{error_document(caught.value)} {caught.value!r}"
     assert "wr0ng" not in text and "alice" not in text
     assert "HTTP 401" in caught.value.message
     assert server.path_stats("/simple/secretpkg/").statuses[-1] == 401

@@ -28,7 +28,7 @@ from jupyter_envhelper.jobs import (
 )
 from jupyter_envhelper.jobs.verify import verify_environment
 from jupyter_envhelper.plan import Action, ActionKind, FileChoice, Plan, TargetSummary
-from jupyter_envhelper.probing import Prober
+from jupyter_envhelper.probe import Prober
 from tests.conftest_envs import (  # noqa: F401 - fixtures
     VenvFactory,
     externally_managed_python,

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from jupyter_envhelper.routes import ROUTES
+from jupyter_envhelper.server.routes import ROUTES
 
 SPEC = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 

@@ -1,4 +1,4 @@
-"""probe.py in real interpreters, and the Prober that runs and caches it."""
+"""The probe script in real interpreters, and the Prober that runs and caches it."""
 
 # ruff: noqa: F811 - fixtures are imported from tests.conftest_envs
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_envhelper.errors import ProbeError
-from jupyter_envhelper.probing import Prober
+from jupyter_envhelper.probe import Prober
 from tests.conftest_envs import (  # noqa: F401 - fixtures
     PROBE,
     FakeGPU,

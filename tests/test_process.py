@@ -1,8 +1,7 @@
-"""process.run / arun: argv only, output, line callbacks, timeouts that end whole groups."""
+"""process.run: argv only, output, line callbacks, timeouts that end whole groups."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import time
@@ -104,28 +103,6 @@ def test_sigterm_is_tried_before_sigkill(tmp_path: Path) -> None:
     result = process.run([PY, "-c", code], timeout=1.5)
     assert result.timed_out
     assert marker.exists()
-
-
-def test_arun_runs_off_the_event_loop() -> None:
-    async def main() -> tuple[process.ProcessResult, int]:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        task = asyncio.ensure_future(ticker())
-        result = await process.arun(
-            [PY, "-c", "import time; time.sleep(0.5); print('x')"], timeout=30
-        )
-        task.cancel()
-        return result, ticks
-
-    result, ticks = asyncio.run(main())
-    assert result.stdout == "x\n"
-    assert ticks >= 10  # the loop kept running while the command did
 
 
 def test_stderr_tail_keeps_the_last_lines() -> None:

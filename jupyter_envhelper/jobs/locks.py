@@ -1,9 +1,17 @@
-"""One job per environment at a time, across processes: a lock file per prefix.
+"""One job per environment at a time, across processes: a lock file per environment.
 
-``<lock_dir>/<sha256(prefix)[:24]>.lock`` is locked with ``fcntl.flock`` (POSIX) or
-``msvcrt.locking`` (Windows), never waited for: a second job for the same environment
-is refused at once with the id of the job that holds it (written into the file by
-the holder). A crashed holder's lock is released by the operating system.
+``<lock_dir>/<sha256(real path of the prefix)[:24]>.lock`` is locked with
+``fcntl.flock`` (POSIX) or ``msvcrt.locking`` (Windows), never waited for: a second
+job for the same environment is refused at once with the id of the job that holds it
+(written into the file by the holder). A crashed holder's lock is released by the
+operating system. The lock directory is the user's cache (``default_lock_dir``), not
+anything configurable: the server, the command line and the magic of one user
+exclude each other whatever their settings, and a symlinked path to the same
+environment is the same environment.
+
+uv takes ``<venv>/.lock`` while it changes a venv. A job cannot hold that one (the uv
+it starts would wait for it), but a job refuses to start while someone else's uv
+holds it.
 """
 
 from __future__ import annotations
@@ -24,7 +32,14 @@ else:
 
 
 def _key(prefix: str) -> str:
-    return hashlib.sha256(os.path.normcase(os.path.abspath(prefix)).encode()).hexdigest()[:24]
+    return hashlib.sha256(os.path.normcase(os.path.realpath(prefix)).encode()).hexdigest()[:24]
+
+
+def default_lock_dir() -> Path:
+    """``<user cache>/locks``: the same for every process of this user."""
+    from ..probe import default_cache_dir
+
+    return default_cache_dir() / "locks"
 
 
 class EnvironmentLock:
@@ -55,6 +70,12 @@ class EnvironmentLock:
                 "finished, then plan again (its result changes what a new plan would do).",
                 job_id=job if isinstance(job, int) else None,
             ) from None
+        try:
+            _check_uv_lock(self.prefix)
+        except EnvironmentBusy:
+            _unlock(fd)
+            os.close(fd)
+            raise
         self._fd = fd
         self.set_holder(job_id)
 
@@ -90,6 +111,26 @@ class EnvironmentLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _check_uv_lock(prefix: str) -> None:
+    """Refuse while a uv process holds the venv's own ``.lock`` (never waits)."""
+    path = os.path.join(prefix, ".lock")
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return  # no uv lock file (or not ours to open): nothing to honour
+    try:
+        try:
+            _lock(fd)
+        except OSError:
+            raise EnvironmentBusy(
+                f"This environment is busy: a uv command is changing it (it holds {path}). "
+                "Wait until it has finished, then plan again."
+            ) from None
+        _unlock(fd)
+    finally:
+        os.close(fd)
 
 
 def _lock(fd: int) -> None:

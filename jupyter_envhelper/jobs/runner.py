@@ -29,7 +29,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,11 +42,11 @@ from ..errors import BadRequest, EnvHelperError, NotFound, ProbeError
 from ..index.credentials import redact_url
 from ..installers import Backend, BackendOptions, CredentialStore, Preference, Step, choose_backend
 from ..plan import Plan
-from ..probing import Prober
+from ..probe import Prober
 from . import undo as undo_mod
 from .failures import cancelled_failure, classify
 from .history import History
-from .locks import EnvironmentLock
+from .locks import EnvironmentLock, default_lock_dir
 from .models import (
     EnvironmentChanged,
     Failure,
@@ -74,7 +74,9 @@ class JobConfig:
     carry clean URLs and the installer gets the credentials back from here."""
 
     history_path: str | os.PathLike[str]
-    lock_dir: str | os.PathLike[str] | None = None  # default: <history dir>/locks
+    # One lock file per environment, shared by every process of this user whatever its
+    # settings; tests give their own directory.
+    lock_dir: str | os.PathLike[str] | None = None  # default: <user cache>/locks
     installer: Preference = "auto"
     deadline: float = DEFAULT_DEADLINE
     break_system_packages: bool = False
@@ -89,7 +91,7 @@ class JobConfig:
     def locks(self) -> Path:
         if self.lock_dir is not None:
             return Path(self.lock_dir)
-        return Path(self.history_path).parent / "locks"
+        return default_lock_dir()
 
 
 class JobRunner:
@@ -115,12 +117,14 @@ class JobRunner:
         request: Mapping[str, Any] | None = None,
         undo_of: int | None = None,
         probe_env: Mapping[str, str] | None = None,
+        index_urls: Sequence[str] = (),
     ) -> Job:
         """Start executing ``plan`` in ``env`` (the Environment the plan was made for).
 
         ``probe_env``: the environment variables ``env`` was probed with (a kernel's
         own, from its kernelspec), so the check "unchanged since the plan" compares
-        like with like.
+        like with like. ``index_urls``: index URLs given with this request (with their
+        credentials), on top of the configured ones.
         """
         python = env.executable
         if probe_env is not None and python:
@@ -134,7 +138,7 @@ class JobRunner:
             env,
             self.config.installer,
             options=BackendOptions(
-                credentials=CredentialStore(tuple(self.config.index_urls)),
+                credentials=CredentialStore((*self.config.index_urls, *index_urls)),
                 break_system_packages=self.config.break_system_packages,
                 base_env=self.config.base_env,
             ),
@@ -159,15 +163,9 @@ class JobRunner:
             raise NotFound(f"There is no job {job_id} running on this server.")
         return job
 
-    def describe(self, job_id: int) -> dict[str, Any]:
-        """A job's JSON: live when it runs here, else from the history."""
-        job = self._jobs.get(job_id)
-        if job is not None:
-            return job.to_json()
-        record = self.store.get(job_id)
-        if record is None:
-            raise NotFound(f"There is no job {job_id}.")
-        return record
+    def find(self, job_id: int) -> Job | None:
+        """A job of this process (running or finished since start-up), or None."""
+        return self._jobs.get(job_id)
 
     def cancel(self, job_id: int) -> Job:
         """Stop a running job (its whole process tree); a finished one is left as is."""

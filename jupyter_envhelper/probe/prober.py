@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import process
-from .environment import SCHEMA, Environment
-from .errors import ProbeError
+from .. import process
+from ..environment import SCHEMA, Environment
+from ..errors import ProbeError
 
-PROBE_SCRIPT = Path(__file__).with_name("probe.py")
-_SCANNER_LOCK = threading.Lock()
+PROBE_SCRIPT = Path(__file__).with_name("script.py")
+_SCAN_LOCK = threading.Lock()  # scan_distributions shares a warnings list
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -172,17 +172,11 @@ class Prober:
         if previous.synthetic_env or not paths.get("sys_path") or _pth_changed(paths, since):
             self.invalidate(python)
             return self.probe_sync(python, None, refresh=True)
-        from . import probe as scanner  # stdlib only: safe to run in this process
+        from .script import scan_distributions, torch_cuda  # stdlib only: safe here
 
         fresh = json.loads(json.dumps(doc))  # a deep copy of plain JSON data
-        with _SCANNER_LOCK:  # the probe keeps its warnings in a module-level list
-            kept = list(scanner._WARNINGS)
-            scanner._WARNINGS.clear()
-            try:
-                dists, dist_dirs, by_name = scanner.distributions_info(fresh["paths"])
-                found = list(scanner._WARNINGS)
-            finally:
-                scanner._WARNINGS[:] = kept
+        with _SCAN_LOCK:
+            dists, dist_dirs, by_name, found = scan_distributions(fresh["paths"])
         fresh["distributions"] = dists
         fresh["paths"]["distribution_dirs"] = dist_dirs
         pip = by_name.get("pip")
@@ -198,7 +192,7 @@ class Prober:
                 if key.startswith("nvidia-")
             ]
             torch = by_name.get("torch")
-            acc["torch"] = scanner._torch_cuda(torch) if torch is not None else None
+            acc["torch"] = torch_cuda(torch) if torch is not None else None
         fresh["warnings"] = [w for w in doc.get("warnings") or [] if w.get("code") != "shadowed"]
         fresh["warnings"] += found
         environment = Environment.from_probe(fresh)

@@ -85,12 +85,12 @@ class PlanView:
         if message:
             self.status.value = f"<span>{html.escape(message)}</span>"
 
-    def finish(self, job: dict[str, Any], restart_modules: list[str]) -> None:
+    def finish(self, job: dict[str, Any]) -> None:
         ok = job.get("state") == "succeeded"
         self.progress.value = 1.0
         self.progress.bar_style = "success" if ok else "danger"
         self.progress.description = "Done" if ok else str(job.get("state", "failed")).capitalize()
-        self.outcome.value = outcome_html(job, restart_modules)
+        self.outcome.value = outcome_html(job)
 
     def fail(self, message: str) -> None:
         self.progress.bar_style = "danger"
@@ -98,8 +98,9 @@ class PlanView:
         self.outcome.value = _coloured("blocker", message)
 
 
-def outcome_html(job: dict[str, Any], restart_modules: list[str]) -> str:
+def outcome_html(job: dict[str, Any]) -> str:
     outcome = job.get("outcome") or {}
+    restart_modules = outcome.get("restart_modules") or []
     parts = [
         f"<b>Job {job.get('id')} {html.escape(str(job.get('state')))}</b>: "
         f"{html.escape(str(outcome.get('message') or ''))}"
@@ -112,7 +113,7 @@ def outcome_html(job: dict[str, Any], restart_modules: list[str]) -> str:
     rows = [
         f"<li>{html.escape(str(c['kind']))} {html.escape(str(c['name']))} "
         f"{html.escape(str(c.get('before') or ''))} → {html.escape(str(c.get('after') or ''))}</li>"
-        for c in outcome.get("changed") or outcome.get("changes") or []
+        for c in outcome.get("changed") or []
     ]
     if rows:
         parts.append("<ul>" + "".join(rows) + "</ul>")

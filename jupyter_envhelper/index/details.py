@@ -15,9 +15,9 @@ from typing import Any
 
 from packaging.version import Version
 
-from .environment import Environment
-from .errors import EnvHelperError
-from .index import (
+from ..environment import Environment
+from ..errors import EnvHelperError
+from . import (
     Compatibility,
     CoreMetadata,
     DistributionFile,

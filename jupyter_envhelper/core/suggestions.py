@@ -13,12 +13,12 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
-from .environment import Environment
-from .errors import EnvHelperError
-from .index import IndexClient
-from .kernels import KernelTarget
-from .plan import Plan, ResolutionConflict
-from .probing import Prober
+from ..environment import Environment
+from ..errors import EnvHelperError
+from ..index import IndexClient
+from ..kernels import KernelTarget
+from ..plan import Plan, ResolutionConflict
+from ..probe import Prober
 
 RANKS = ("satisfied", "no-changes", "changes", "impossible")
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from .environment import Environment
-from .errors import EnvHelperError
-from .index import IndexClient
-from .search import SearchHit, SearchIndex, canonicalize
+from ..environment import Environment
+from ..errors import EnvHelperError
+from ..index import IndexClient
+from . import SearchHit, SearchIndex, canonicalize
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +137,9 @@ class Catalog:
     @staticmethod
     def warm_up() -> None:
         """Build the structures of the shipped popular data (about a second), e.g. at start."""
-        from .search.index import _shipped_parts
+        from .index import warm_up
 
-        _shipped_parts()
+        warm_up()
 
     async def _popular(self) -> SearchIndex:
         async with self._popular_lock:

@@ -1,20 +1,24 @@
 """The jupyter-server extension: configuration and wiring, nothing else.
 
 Configure with ``c.EnvHelperApp.<trait>`` in ``jupyter_server_config.py`` (or
-``--EnvHelperApp.<trait>=...`` on the command line).
+``--EnvHelperApp.<trait>=...`` on the command line). The traits' defaults are
+``CoreConfig``'s; the command line and the magic read the same section from the same
+files, so every surface runs with the server's settings.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, List, Unicode
 
-from .catalog import Catalog
-from .probing import Prober
+from ..core import Core, CoreConfig, build_core
+from ..search.catalog import Catalog
 from .routes import ROUTES
-from .service import EnvHelperService, IndexSettings
+
+_D = CoreConfig()  # the defaults
 
 
 class EnvHelperApp(ExtensionApp):
@@ -22,22 +26,22 @@ class EnvHelperApp(ExtensionApp):
     load_other_extensions = True
 
     probe_timeout = Float(
-        60.0, config=True, help="Seconds a probe of a kernel's interpreter may take."
+        _D.probe_timeout, config=True, help="Seconds a probe of a kernel's interpreter may take."
     )
     kernel_query_timeout = Float(
-        5.0,
+        _D.kernel_query_timeout,
         config=True,
         help="Seconds to wait for a running kernel to tell its sys.executable "
         "(a kernel busy with a long cell answers late; the kernelspec is used then).",
     )
     cache_dir = Unicode(
-        "",
+        _D.cache_dir,
         config=True,
         help="Where probe results are cached (default: the user cache directory).",
     )
 
     index_url = Unicode(
-        "",
+        _D.index_url,
         config=True,
         help="The package index (PEP 503/691 simple API). Empty: the one the kernel's "
         "own pip/uv configuration names, else https://pypi.org/simple/.",
@@ -51,91 +55,70 @@ class EnvHelperApp(ExtensionApp):
     )
     index_strategy = Enum(
         ["first-match", "merge"],
-        default_value="first-match",
+        default_value=_D.index_strategy,
         config=True,
         help="first-match: a project is taken from the first index that has it (safe "
         "against dependency confusion); merge: files of all indexes are combined.",
     )
-    index_timeout = Float(15.0, config=True, help="Seconds to wait for a package index.")
+    index_timeout = Float(
+        _D.index_timeout, config=True, help="Seconds to wait for a package index."
+    )
     allow_direct_urls = Bool(
-        False,
+        _D.allow_direct_urls,
         config=True,
         help="Accept requirements that point at URLs (foo @ https://...). Off: only "
         "names and versions from the configured indexes.",
     )
 
     read_only = Bool(
-        False,
+        _D.read_only,
         config=True,
         help="Refuse every change (install, uninstall, undo): for shared servers where "
         "the panel should only show and plan.",
     )
     installer = Enum(
         ["auto", "uv", "pip"],
-        default_value="auto",
+        default_value=_D.installer,
         config=True,
         help="Which installer runs jobs: uv when available (fast, works without pip), or pip.",
     )
     job_deadline = Float(
-        900.0,
+        _D.job_deadline,
         config=True,
         help="Seconds after which a job is cancelled (its whole process tree).",
     )
     history_path = Unicode(
-        "",
+        _D.history_path,
         config=True,
         help="The sqlite file of past jobs (default: <Jupyter data dir>/envhelper/history.sqlite).",
     )
     allow_externally_managed = Bool(
-        False,
+        _D.allow_externally_managed,
         config=True,
         help="Install into PEP 668 externally managed environments (off: refused with a way out).",
     )
     break_system_packages = Bool(
-        False,
+        _D.break_system_packages,
         config=True,
         help="Pass --break-system-packages to pip. Only with allow_externally_managed.",
     )
 
-    service: EnvHelperService
+    core: Core
+
+    def core_config(self) -> CoreConfig:
+        """This app's traits as the core's configuration."""
+        names = [n for n in CoreConfig.__dataclass_fields__ if n != "sources"]
+        settings: dict[str, Any] = {name: getattr(self, name) for name in names}
+        return CoreConfig.from_settings(settings, source="c.EnvHelperApp")
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
-        prober = Prober(timeout=self.probe_timeout, cache_dir=self.cache_dir or None)
-        index_settings = IndexSettings(
-            index_url=self.index_url or None,
-            extra_index_urls=self.extra_index_urls,
-            strategy=self.index_strategy,
-            timeout=self.index_timeout,
-            cache_dir=str(prober.cache_dir),
-        )
-        self.service = EnvHelperService(
+        self.core = build_core(
+            self.core_config(),
             kernel_spec_manager=self.serverapp.kernel_spec_manager,
             kernel_manager=self.serverapp.kernel_manager,
-            prober=prober,
-            kernel_query_timeout=self.kernel_query_timeout,
-            index_settings=index_settings,
-            allow_direct_urls=self.allow_direct_urls,
             log=self.log,
         )
-
-        from .installing import Installs, default_history_path
-        from .jobs import JobConfig, JobRunner
-
-        history = self.history_path or default_history_path()
-        urls = [u for u in (self.index_url, *(self.extra_index_urls or [])) if u]
-        runner = JobRunner(
-            JobConfig(
-                history_path=history,
-                installer=self.installer,  # type: ignore[arg-type]  # Enum of the same names
-                deadline=self.job_deadline,
-                allow_externally_managed=self.allow_externally_managed,
-                break_system_packages=self.break_system_packages,
-                index_urls=tuple(urls),
-            ),
-            prober=prober,
-        )
-        self.service.installs = Installs(self.service, runner, read_only=self.read_only)
         # Search's shared structures take about a second to build: do it off the loop now,
         # not on the first keystroke.
         threading.Thread(target=Catalog.warm_up, name="envhelper-warm-up", daemon=True).start()
@@ -144,5 +127,4 @@ class EnvHelperApp(ExtensionApp):
         self.handlers.extend(ROUTES)
 
     async def stop_extension(self) -> None:
-        await self.service.installs.runner.close()
-        await self.service.close()
+        await self.core.close()

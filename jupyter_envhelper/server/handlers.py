@@ -1,9 +1,11 @@
-"""REST handlers: thin adapters from HTTP to the service.
+"""REST handlers: thin adapters from HTTP to the core's use cases.
 
 Every verb is ``@web.authenticated`` then ``@authorized`` against the
 ``envhelper`` resource, so jupyter-server's own authentication and authorizer
-decide; POSTs get tornado's XSRF check through APIHandler. Domain errors map to
-HTTP statuses here and nowhere else, and a response never carries a traceback.
+decide; POSTs get tornado's XSRF check through APIHandler. A handler parses the
+request into a ``Target`` and arguments, calls one ``Core`` method and sends the
+document it returns. Domain errors map to HTTP statuses here and nowhere else, as
+the one error document; a response never carries a traceback.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from .errors import EnvHelperError
-from .service import EnvHelperService
+from ..core import Core, JobRequest, PlanOptions, Target, error_document
+from ..errors import EnvHelperError
 
 AUTH_RESOURCE = "envhelper"
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -33,10 +35,10 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
     auth_resource = AUTH_RESOURCE
 
     @property
-    def service(self) -> EnvHelperService:
+    def core(self) -> Core:
         app: Any = self.extensionapp
-        service: EnvHelperService = app.service
-        return service
+        core: Core = app.core
+        return core
 
     def finish_json(self, payload: dict[str, Any], status: int = 200) -> None:
         self.set_status(status)
@@ -44,24 +46,33 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(json.dumps(payload))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """``{"message", "reason"}`` for every error; never a traceback."""
-        message = self._reason
-        reason = "error"
+        """``{"message", "reason", "detail"}`` for every error; never a traceback."""
+        body: dict[str, Any] = {"message": self._reason, "reason": "error", "detail": None}
         exc_info = kwargs.get("exc_info")
         if exc_info:
             exc = exc_info[1]
-            if isinstance(exc, web.HTTPError):
-                message = exc.log_message or message
-                reason = exc.reason or reason
+            if isinstance(exc, web.HTTPError) and isinstance(exc.__cause__, EnvHelperError):
+                body = error_document(exc.__cause__)
+            elif isinstance(exc, web.HTTPError):
+                body.update(message=exc.log_message or body["message"], reason=exc.reason)
             else:
-                message = "Unexpected error in jupyter_envhelper; the server log has the details."
+                body["message"] = (
+                    "Unexpected error in jupyter_envhelper; the server log has the details."
+                )
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"message": message, "reason": reason}))
+        self.finish(json.dumps(body))
 
     async def call(self, coro: Any) -> Any:
-        """Await a service call, translating domain errors to HTTP errors."""
+        """Await a use case, translating domain errors to HTTP errors."""
         try:
             return await coro
+        except EnvHelperError as exc:
+            raise web.HTTPError(exc.status, exc.message, reason=exc.reason) from exc
+
+    def answer(self, function: Any, *args: Any) -> Any:
+        """Call a synchronous use case, translating domain errors to HTTP errors."""
+        try:
+            return function(*args)
         except EnvHelperError as exc:
             raise web.HTTPError(exc.status, exc.message, reason=exc.reason) from exc
 
@@ -80,14 +91,32 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
         return body
 
     @staticmethod
-    def target_of(body: dict[str, Any]) -> dict[str, str | None]:
+    def target_of(body: dict[str, Any], *, required: bool = True) -> Target | None:
+        """The kernel a request is about: ``kernel`` (a kernelspec) or ``kernel_id``.
+
+        Over HTTP a target is always a kernel: an interpreter path is never accepted.
+        """
         kernel, kernel_id = body.get("kernel"), body.get("kernel_id")
         for value in (kernel, kernel_id):
             if value is not None and not isinstance(value, str):
                 raise web.HTTPError(
                     400, "kernel and kernel_id must be strings.", reason="bad-request"
                 )
-        return {"kernel": kernel or None, "kernel_id": kernel_id or None}
+        if not kernel and not kernel_id and not required:
+            return None
+        try:
+            return Target(kernel=kernel or None, kernel_id=kernel_id or None)
+        except EnvHelperError as exc:
+            raise web.HTTPError(exc.status, exc.message, reason=exc.reason) from exc
+
+    def query_target(self, *, required: bool = True) -> Target | None:
+        return self.target_of(
+            {
+                "kernel": self.optional_argument("kernel"),
+                "kernel_id": self.optional_argument("kernel_id"),
+            },
+            required=required,
+        )
 
     @staticmethod
     def string_list(body: dict[str, Any], key: str) -> list[str]:
@@ -105,49 +134,34 @@ class KernelsHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.finish_json(await self.call(self.service.list_kernels()))
+        self.finish_json(await self.call(self.core.kernels()))
 
 
 class EnvironmentHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        payload = await self.call(
-            self.service.environment(
-                kernel=self.optional_argument("kernel"),
-                kernel_id=self.optional_argument("kernel_id"),
-                refresh=self.get_query_argument("refresh", "0") in {"1", "true", "yes"},
-            )
-        )
-        self.finish_json(payload)
+        refresh = self.get_query_argument("refresh", "0") in {"1", "true", "yes"}
+        target = self.query_target()
+        assert target is not None
+        self.finish_json(await self.call(self.core.environment(target, refresh=refresh)))
 
 
 class SearchHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        payload = await self.call(
-            self.service.search(
-                self.get_query_argument("q", ""),
-                kernel=self.optional_argument("kernel"),
-                kernel_id=self.optional_argument("kernel_id"),
-            )
-        )
-        self.finish_json(payload)
+        query = self.get_query_argument("q", "")
+        target = self.query_target(required=False)
+        self.finish_json(await self.call(self.core.search(query, target)))
 
 
 class PackageHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        payload = await self.call(
-            self.service.package(
-                name,
-                kernel=self.optional_argument("kernel"),
-                kernel_id=self.optional_argument("kernel_id"),
-            )
-        )
-        self.finish_json(payload)
+        target = self.query_target(required=False)
+        self.finish_json(await self.call(self.core.package(name, target)))
 
 
 class PlanHandler(EnvHelperHandler):
@@ -156,15 +170,14 @@ class PlanHandler(EnvHelperHandler):
     @authorized_read
     async def post(self) -> None:
         body = self.json_body()
-        payload = await self.call(
-            self.service.plan(
-                self.string_list(body, "requirements"),
-                **self.target_of(body),
-                allow_prereleases=bool(body.get("allow_prereleases", False)),
-                upgrade=bool(body.get("upgrade", False)),
-            )
+        requirements = self.string_list(body, "requirements")
+        target = self.target_of(body)
+        assert target is not None
+        options = PlanOptions(
+            allow_prereleases=bool(body.get("allow_prereleases", False)),
+            upgrade=bool(body.get("upgrade", False)),
         )
-        self.finish_json(payload)
+        self.finish_json(await self.call(self.core.plan(target, requirements, options)))
 
 
 class KernelSuggestionsHandler(EnvHelperHandler):
@@ -172,17 +185,9 @@ class KernelSuggestionsHandler(EnvHelperHandler):
     @authorized_read
     async def post(self) -> None:
         body = self.json_body()
-        target = self.target_of(body)
-        exclude = target["kernel"]
-        if target["kernel_id"] and self.service.kernel_manager is not None:
-            try:
-                exclude = self.service.kernel_manager.get_kernel(target["kernel_id"]).kernel_name
-            except KeyError:
-                exclude = None
-        suggestions = await self.call(
-            self.service.kernel_suggestions(self.string_list(body, "requirements"), exclude=exclude)
-        )
-        self.finish_json({"schema": 1, "suggestions": suggestions})
+        requirements = self.string_list(body, "requirements")
+        target = self.target_of(body, required=False)
+        self.finish_json(await self.call(self.core.kernel_suggestions(requirements, target=target)))
 
 
 class JobsHandler(EnvHelperHandler):
@@ -192,22 +197,26 @@ class JobsHandler(EnvHelperHandler):
     @authorized
     async def post(self) -> None:
         body = self.json_body()
-        action = body.get("action", "install")
+        action = str(body.get("action", "install"))
         job_id = body.get("job_id")
         if job_id is not None and not str(job_id).isdigit():
             raise web.HTTPError(400, "`job_id` must be a job number.", reason="bad-request")
-        payload = await self.call(
-            self.service.installs.submit(
-                action=str(action),
-                **self.target_of(body),
-                requirements=self.string_list(body, "requirements")
-                if "requirements" in body
-                else None,
-                names=self.string_list(body, "names") if "names" in body else None,
-                job_id=int(job_id) if job_id is not None else None,
-                fingerprint=str(body["fingerprint"]) if body.get("fingerprint") else None,
+        if action not in {"install", "uninstall", "undo"}:
+            raise web.HTTPError(
+                400, "`action` must be install, uninstall or undo.", reason="bad-request"
             )
+        target = self.target_of(body)
+        assert target is not None
+        request = JobRequest(
+            action=action,  # type: ignore[arg-type]  # one of the three, checked above
+            requirements=tuple(self.string_list(body, "requirements"))
+            if "requirements" in body
+            else (),
+            names=tuple(self.string_list(body, "names")) if "names" in body else (),
+            job_id=int(job_id) if job_id is not None else None,
+            fingerprint=str(body["fingerprint"]) if body.get("fingerprint") else None,
         )
+        payload = await self.call(self.core.start_job(target, request))
         self.set_header(
             "Location", url_path_join(self.base_url, "envhelper", "jobs", str(payload["job"]["id"]))
         )
@@ -218,16 +227,14 @@ class JobHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def get(self, job_id: str) -> None:
-        payload = await self.call(_async(self.service.installs.view, int(job_id)))
-        self.finish_json({"schema": 1, "job": payload})
+        self.finish_json(self.answer(self.core.job, int(job_id)))
 
 
 class JobCancelHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def post(self, job_id: str) -> None:
-        payload = await self.call(_async(self.service.installs.cancel, int(job_id)))
-        self.finish_json(payload, status=202)
+        self.finish_json(self.answer(self.core.cancel_job, int(job_id)), status=202)
 
 
 class JobEventsHandler(EnvHelperHandler):
@@ -238,13 +245,12 @@ class JobEventsHandler(EnvHelperHandler):
     async def get(self, job_id: str) -> None:
         since_text = self.get_query_argument("since", "0")
         since = int(since_text) if since_text.isdigit() else 0
-        installs = self.service.installs
-        await self.call(_async(installs.view, int(job_id)))  # 404 before the stream starts
+        self.answer(self.core.job, int(job_id))  # 404 before the stream starts
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         try:
-            async for event in installs.events(int(job_id), since):
+            async for event in self.core.job_events(int(job_id), since):
                 index = event.get("index", -1)
                 self.write(f"id: {index}\ndata: {json.dumps(event)}\n\n")
                 await self.flush()
@@ -257,17 +263,9 @@ class HistoryHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        payload = await self.call(
-            self.service.installs.history(
-                kernel=self.optional_argument("kernel"),
-                kernel_id=self.optional_argument("kernel_id"),
-            )
-        )
-        self.finish_json(payload)
-
-
-async def _async(function: Any, *args: Any) -> Any:
-    return function(*args)
+        target = self.query_target()
+        assert target is not None
+        self.finish_json(await self.call(self.core.history(target)))
 
 
 class RescueHandler(EnvHelperHandler):
@@ -276,11 +274,7 @@ class RescueHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        payload = await self.call(
-            self.service.rescue(
-                self.get_query_argument("module", ""),
-                kernel=self.optional_argument("kernel"),
-                kernel_id=self.optional_argument("kernel_id"),
-            )
-        )
-        self.finish_json(payload)
+        module = self.get_query_argument("module", "")
+        target = self.query_target()
+        assert target is not None
+        self.finish_json(await self.call(self.core.rescue(module, target)))

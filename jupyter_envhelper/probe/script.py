@@ -1,7 +1,8 @@
 """Inspect the Python interpreter that runs this file; print one JSON document.
 
-This module is run *by the target interpreter* as a script (``python probe.py``),
-never imported by jupyter-envhelper itself. It must therefore:
+This module is run *by the target interpreter* as a script (``python script.py``).
+jupyter-envhelper itself imports it only for ``scan_distributions`` (re-reading the
+distribution directories after a job, see ``prober.py``). It must therefore:
 
 - use the standard library only, and run on Python 3.8 and newer;
 - stay fast: no ``importlib.metadata`` / ``pkg_resources``, no heavy imports
@@ -702,6 +703,22 @@ def _read_distribution(location: str, entry: str) -> dict[str, Any] | None:
     return dist
 
 
+def scan_distributions(
+    paths: dict[str, Any],
+) -> tuple[list[Any], list[str], dict[str, Any], list[dict[str, str]]]:
+    """``distributions_info`` for a process that imported this module: the warnings it
+    raised are returned, and the module's own list is left as it was. Not thread-safe
+    (the warnings list is shared): callers serialise (``Prober`` holds a lock)."""
+    kept = list(_WARNINGS)
+    del _WARNINGS[:]
+    try:
+        dists, dist_dirs, by_name = distributions_info(paths)
+        found = list(_WARNINGS)
+    finally:
+        _WARNINGS[:] = kept
+    return dists, dist_dirs, by_name, found
+
+
 def distributions_info(paths: dict[str, Any]) -> tuple[list[Any], list[str], dict[str, Any]]:
     seen: dict[str, Any] = {}
     dists: list[Any] = []
@@ -1085,7 +1102,7 @@ class _Accelerators:
                 result["cuda_wheels"].append({"name": dist["name"], "version": dist["version"]})
         torch = by_name.get("torch")
         if torch is not None:
-            result["torch"] = _torch_cuda(torch)
+            result["torch"] = torch_cuda(torch)
         result["elapsed_ms"] = round((time.perf_counter() - self.t0) * 1000, 2)
         return result
 
@@ -1172,7 +1189,7 @@ class _Accelerators:
         return info
 
 
-def _torch_cuda(dist: dict[str, Any]) -> dict[str, Any]:
+def torch_cuda(dist: dict[str, Any]) -> dict[str, Any]:
     version = dist["version"] or ""
     info = {"version": version, "cuda": None, "cpu_only": False, "source": None}
     local = version.partition("+")[2]

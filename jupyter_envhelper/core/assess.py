@@ -1,10 +1,11 @@
 """From "install X" to a verdict: resolve, advise, and say where else it would work.
 
-The service calls ``make_plan`` with the target Environment; this module
-gathers what the advice checks need (vulnerability data for what would be
-installed, the running kernel's imported modules, CPU builds of GPU
-frameworks, typo-squat checks) and, when the verdict is a blocker, ranks the
-other kernels that could take the request.
+``assess`` is called by ``Core.plan`` and nothing else, so every surface gets the
+same verdict for the same request. It resolves for the target Environment, gathers
+what the advice checks need (vulnerability data for what would be installed, the
+running kernel's imported modules, CPU builds of GPU frameworks, typo-squat checks)
+and, when the verdict is a blocker, asks for the other kernels that could take the
+request and offers them as ways out.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .advice import AdviceContext, run_checks
-from .environment import Environment
-from .errors import EnvHelperError
-from .index import IndexClient
-from .plan import Conflict, Finding, Plan, ResolutionConflict, WayOut, worst
-from .resolver import plan_install
+from ..advice import AdviceContext, run_checks
+from ..environment import Environment
+from ..errors import EnvHelperError
+from ..index import IndexClient
+from ..plan import Conflict, Finding, Plan, ResolutionConflict, WayOut, worst
+from ..resolver import plan_install
 
 VULNERABILITY_BUDGET = 3.0  # seconds spent asking the index for advisories
 GPU_FRAMEWORKS = frozenset({"torch", "torchvision", "torchaudio"})
@@ -61,12 +62,13 @@ def fingerprint(env: Environment) -> str:
     return digest[:16]
 
 
-async def make_plan(
+async def assess(
     requirements: Sequence[str],
     env: Environment,
     client: IndexClient,
     *,
     allow_prereleases: bool = False,
+    allow_direct_urls: bool = False,
     upgrade: bool = False,
     kernel: str | None = None,
     imported_modules: frozenset[str] | None = None,
@@ -81,6 +83,7 @@ async def make_plan(
             env,
             client,
             allow_prereleases=allow_prereleases,
+            allow_direct_urls=allow_direct_urls,
             upgrade=upgrade,
             kernel=kernel,
         )

@@ -30,11 +30,10 @@ owns the main thread); the cell blocks on it and prints progress as it comes.
 
 from __future__ import annotations
 
-import concurrent.futures
 import importlib
 import queue
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from IPython.core import magic_arguments as _magic_arguments
@@ -42,11 +41,20 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from packaging.utils import canonicalize_name
 
-from .cli import render_environment, render_package, render_plan
-from .errors import BadRequest, EnvHelperError
-from .magic_loop import KernelCore, LoopThread
-from .magic_text import plan_line, render_history, render_job, render_search
-from .service import environment_document
+from ..core import JobRequest, PlanOptions
+from ..errors import BadRequest, EnvHelperError
+from ..text import (
+    render_environment,
+    render_history,
+    render_job,
+    render_package,
+    render_plan,
+    render_rescue,
+    render_search,
+    render_suggestions,
+    render_undo,
+)
+from .loop import KernelSession
 
 T = TypeVar("T")
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -58,15 +66,14 @@ USAGE = (
     "uninstall NAME... [-y] | history | undo [JOB] [-y] | which REQ | rescue on|off] "
     "[--no-widgets] [--index-url URL]"
 )
-RESCUE_BUDGET = 10.0  # seconds the rescue hint may spend planning
+RESCUE_BUDGET = 10.0  # seconds the rescue hint may take
 
 
 @magics_class
 class EnvHelpMagics(Magics):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        self._loop = LoopThread()
-        self._core: KernelCore | None = None
+        self.session = KernelSession()
         self._rescue_index_url: str | None = None
         self._rescue_active = False
 
@@ -109,21 +116,6 @@ class EnvHelpMagics(Magics):
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _call(
-        self,
-        make: Callable[[KernelCore], Awaitable[T]],
-        index_url: str | None = None,
-        drain: Callable[[], None] | None = None,
-        timeout: float | None = None,
-    ) -> T:
-        async def run() -> T:
-            if self._core is None:
-                self._core = KernelCore()
-            self._core.service.index_settings.index_url = index_url or None
-            return await make(self._core)
-
-        return self._loop.run(run(), drain, timeout)
-
     def _widgets(self, args: Any) -> bool:
         if args.no_widgets or self.shell is None:
             return False
@@ -139,86 +131,69 @@ class EnvHelpMagics(Magics):
         return True
 
     def close(self) -> None:
-        core, self._core = self._core, None
-        self._loop.stop(core.close() if core is not None else None)
+        self.session.close()
 
     # -- read-only answers -----------------------------------------------------------------
 
     def _env(self, args: Any) -> None:
         if args.args:
             raise UsageError(f"Unknown subcommand {args.args[0]!r}.\n{USAGE}")
-        env = self._call(lambda core: core.environment())
-        document = environment_document(env)
-        print(render_environment({"schema": 1, "state": "ok", "environment": document}))
+        print(render_environment(self.session.environment()))
 
     def _search(self, args: Any) -> None:
         query = " ".join(_need(args, "search QUERY"))
-
-        async def run(core: KernelCore) -> dict[str, Any]:
-            env, client = await core.client()
-            answer: dict[str, Any] = await core.service.catalog.search(client, query, env)
-            return answer
-
-        print(render_search(self._call(run, args.index_url)))
+        print(render_search(self.session.search(query, index_url=args.index_url)))
 
     def _show(self, args: Any) -> None:
         (name,) = _need(args, "show NAME", most=1)
-
-        async def run(core: KernelCore) -> dict[str, Any]:
-            env, _ = await core.client()
-            details: dict[str, Any] = await core.service.package_for(name, env)
-            return details
-
-        print(render_package(self._call(run, args.index_url), every_version=args.all))
+        doc = self.session.package(name, index_url=args.index_url)
+        print(render_package(doc, every_version=args.all))
 
     def _which(self, args: Any) -> None:
         requirements = _need(args, "which REQ")
-        _validate(requirements)
-
-        async def run(core: KernelCore) -> list[dict[str, Any]]:
-            return await core.service.kernel_suggestions(requirements)
-
-        rows = self._call(run, args.index_url)
-        if not rows:
-            print("No Python kernelspecs found.")
-        for row in rows:
-            python = f"Python {row['python_version']}" if row.get("python_version") else ""
-            print(f"{row['display_name']} [{row['name']}] {python}: {row['rank']}")
-            print(f"    {row['message']}")
+        doc = self.session.kernel_suggestions(requirements, index_url=args.index_url)
+        print(render_suggestions(doc["suggestions"]))
 
     def _history(self, args: Any) -> None:
-        async def run(core: KernelCore) -> dict[str, Any]:
-            return await core.installs.history(kernel=None, kernel_id=None)
-
-        print(render_history(self._call(run, args.index_url)["jobs"]))
+        print(render_history(self.session.history()["jobs"]))
 
     # -- plans and changes ---------------------------------------------------------------------
 
-    def _plan_doc(self, requirements: list[str], args: Any) -> dict[str, Any]:
-        modules = _imported()
-
-        def run(core: KernelCore) -> Awaitable[dict[str, Any]]:
-            return core.plan(requirements, pre=args.pre, upgrade=args.upgrade, modules=modules)
-
-        return self._call(run, args.index_url)
+    def _options(self, args: Any) -> PlanOptions:
+        return PlanOptions(
+            allow_prereleases=args.pre,
+            upgrade=args.upgrade,
+            index_url=args.index_url,
+            imported_modules=_imported(),
+        )
 
     def _plan(self, args: Any) -> None:
         requirements = _need(args, "plan REQ...")
-        _validate(requirements)
-        doc = self._plan_doc(requirements, args)
+        options = self._options(args)
+        doc = self.session.plan(requirements, options)
         if self._widgets(args):
-            self._show_view(doc, "install", {"requirements": requirements}, args)
+            request = JobRequest(
+                "install",
+                requirements=tuple(requirements),
+                fingerprint=doc["fingerprint"],
+                options=options,
+            )
+            self._show_view(doc, request)
         else:
             print(render_plan(doc))
 
     def _install(self, args: Any) -> None:
         requirements = _need(args, "install REQ...")
-        _validate(requirements)
-        doc = self._plan_doc(requirements, args)
-        job: dict[str, Any] = {"action": "install", "requirements": requirements}
-        job["fingerprint"] = doc["fingerprint"]
+        options = self._options(args)
+        doc = self.session.plan(requirements, options)
+        request = JobRequest(
+            "install",
+            requirements=tuple(requirements),
+            fingerprint=doc["fingerprint"],
+            options=options,
+        )
         if self._widgets(args):
-            self._show_view(doc, "install", job, args, start=args.yes)
+            self._show_view(doc, request, start=args.yes)
             return
         print(render_plan(doc))
         if doc.get("plan") is None or doc["verdict"] == "blocker":
@@ -226,53 +201,35 @@ class EnvHelpMagics(Magics):
         elif not any(a["kind"] != "keep" for a in doc["plan"]["actions"]):
             print("Nothing to install: it is already there.")
         elif self._confirm(args, f"Install into {sys.prefix}?"):
-            self._run_job_text(job, args)
+            self._run_job_text(request)
 
     def _uninstall(self, args: Any) -> None:
         names = _need(args, "uninstall NAME...")
-        from .resolver import plan_uninstall
-
-        async def run(core: KernelCore) -> dict[str, Any]:
-            plan = plan_uninstall(names, await core.environment())
-            data = plan.to_json()
-            return {"plan": data, "findings": [], "verdict": "warning" if plan.breaks else "ok"}
-
-        doc = self._call(run, args.index_url)
-        job: dict[str, Any] = {"action": "uninstall", "names": names}
+        doc = self.session.plan_uninstall(names)
+        request = JobRequest(
+            "uninstall",
+            names=tuple(names),
+            fingerprint=doc["fingerprint"],
+            options=self._options(args),
+        )
         if self._widgets(args):
-            self._show_view(doc, "uninstall", job, args, start=args.yes)
+            self._show_view(doc, request, start=args.yes)
             return
         print(render_plan(doc))
         if self._confirm(args, f"Remove {', '.join(names)} from {sys.prefix}?"):
-            self._run_job_text(job, args)
+            self._run_job_text(request)
 
     def _undo(self, args: Any) -> None:
         given = _need(args, "undo [JOB]", least=0, most=1)
         if given and not given[0].isdigit():
             raise UsageError(f"undo takes a job number (see %envhelp history), not {given[0]!r}.")
-        from .jobs.undo import index_checker
-
-        async def run(core: KernelCore) -> tuple[int, Any]:
-            env, client = await core.client()
-            job_id = int(given[0]) if given else None
-            if job_id is None:
-                rows = await core.installs.runner.history_async(env.prefix)
-                done = [r for r in rows if r["state"] == "succeeded"]
-                if not done:
-                    raise BadRequest(f"No recorded change of {env.prefix} to undo.")
-                job_id = int(done[0]["id"])
-            return job_id, await core.installs.runner.plan_undo(
-                job_id, checker=index_checker(client)
-            )
-
-        job_id, proposal = self._call(run, args.index_url)
-        print(f"Undo job {job_id}:")
-        for action in proposal.plan.changes:
-            print(f"  {action.kind:<10} {action.name} {action.version or ''}")
-        for missing in proposal.unavailable:
-            print(f"  cannot restore: {missing}")
+        preview = self.session.undo_preview(
+            int(given[0]) if given else None, index_url=args.index_url
+        )
+        print(render_undo(preview))
+        job_id = int(preview["job_id"])
         if self._confirm(args, f"Undo job {job_id}?"):
-            self._run_job_text({"action": "undo", "job_id": job_id}, args)
+            self._run_job_text(JobRequest("undo", job_id=job_id, options=self._options(args)))
 
     def _confirm(self, args: Any, question: str) -> bool:
         if args.yes:
@@ -289,7 +246,7 @@ class EnvHelpMagics(Magics):
         print("Nothing was changed.")
         return False
 
-    def _run_job_text(self, request: dict[str, Any], args: Any) -> None:
+    def _run_job_text(self, request: JobRequest) -> None:
         updates: queue.Queue[str] = queue.Queue()
         seen: list[str] = []
 
@@ -302,41 +259,23 @@ class EnvHelpMagics(Magics):
             while not updates.empty():
                 print(updates.get_nowait(), flush=True)
 
-        doc, tops = self._call(lambda core: core.run_job(request, sink), args.index_url, drain)
+        doc = self.session.run_job(request, sink, drain)
         importlib.invalidate_caches()
-        print(render_job(doc, _restart_modules(doc, tops)))
+        print(render_job(doc["job"]))
 
-    def _show_view(
-        self,
-        doc: dict[str, Any],
-        action: str,
-        request: dict[str, Any],
-        args: Any,
-        *,
-        start: bool = False,
-    ) -> None:
+    def _show_view(self, doc: dict[str, Any], request: JobRequest, *, start: bool = False) -> None:
+        import concurrent.futures
+
         from IPython import display as ipy_display
 
-        from .magic_widgets import PlanView
-
-        request = {"action": action, **request}
-        request.setdefault("fingerprint", doc.get("fingerprint"))
-        if action != "install":
-            request.pop("fingerprint", None)
-        index_url = args.index_url
+        from .widgets import PlanView
 
         def confirmed(view: PlanView) -> None:
-            async def run() -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
-                if self._core is None:
-                    self._core = KernelCore()
-                self._core.service.index_settings.index_url = index_url or None
-                return await self._core.run_job(request, view.update)
+            future = self.session.start_job(request, view.update)
 
-            future = self._loop.submit(run())
-
-            def done(f: concurrent.futures.Future[Any]) -> None:
+            def done(f: concurrent.futures.Future[dict[str, Any]]) -> None:
                 try:
-                    job, tops = f.result()
+                    finished = f.result()
                 except EnvHelperError as exc:
                     view.fail(exc.message)
                     return
@@ -344,11 +283,11 @@ class EnvHelpMagics(Magics):
                     view.fail(f"The job could not run: {exc!r}")
                     return
                 importlib.invalidate_caches()
-                view.finish(job, _restart_modules(job, tops))
+                view.finish(finished["job"])
 
             future.add_done_callback(done)
 
-        view = PlanView(doc, action=action, on_confirm=confirmed)
+        view = PlanView(doc, action=request.action, on_confirm=confirmed)
         show: Callable[..., Any] = ipy_display.display
         show(view.box)
         if start:
@@ -392,38 +331,26 @@ class EnvHelpMagics(Magics):
             print(f"envhelp: no suggestion for {name!r} ({exc})", flush=True)
 
     def rescue_hint(self, module: str) -> str:
-        from .search import ImportNameMap, load_import_names
-
-        candidates = ImportNameMap(load_import_names()).lookup(module) or [
-            str(canonicalize_name(module))
-        ]
-        dist = candidates[0]
-        also = f" (also provided by: {', '.join(candidates[1:])})" if candidates[1:] else ""
-        print(f"envhelp: 'import {module}' comes from the package {dist}.{also}", flush=True)
-        lines = []
+        """The core's rescue document in words; within ``RESCUE_BUDGET`` seconds, else
+        the shipped import-name table's answer alone."""
         try:
-            doc = self._call(
-                lambda core: core.plan([dist], suggest=False),
-                self._rescue_index_url,
-                timeout=RESCUE_BUDGET,
+            doc = self.session.rescue(
+                module, index_url=self._rescue_index_url, timeout=RESCUE_BUDGET
             )
-            lines.append("  In this kernel: " + plan_line(doc))
         except (EnvHelperError, TimeoutError) as exc:
-            lines.append(f"  Could not check it here: {getattr(exc, 'message', None) or exc}")
-        lines.append(f"  Install it with: %envhelp install {dist}")
-        return "\n".join(lines)
+            from ..search import ImportNameMap, load_import_names
 
-
-def _restart_modules(job: dict[str, Any], tops: dict[str, tuple[str, ...]]) -> list[str]:
-    from .installing import RESTART_KINDS
-
-    imported = _imported()
-    modules: set[str] = set()
-    for change in (job.get("outcome") or {}).get("changed") or []:
-        if change.get("kind") in RESTART_KINDS:
-            names = tops.get(canonicalize_name(change["name"]), ())
-            modules.update(m for m in names if m in imported)
-    return sorted(modules)
+            candidates = ImportNameMap(load_import_names()).lookup(module) or [
+                str(canonicalize_name(module))
+            ]
+            return "\n".join(
+                [
+                    f"envhelp: 'import {module}' comes from the package {candidates[0]}.",
+                    f"  Could not check it here: {getattr(exc, 'message', None) or exc}",
+                    f"  Install it with: %envhelp install {candidates[0]}",
+                ]
+            )
+        return render_rescue(doc)
 
 
 def _imported() -> frozenset[str]:
@@ -437,12 +364,6 @@ def _need(args: Any, usage: str, *, least: int = 1, most: int | None = None) -> 
     return given
 
 
-def _validate(requirements: list[str]) -> None:
-    from .validation import parse_requirements
-
-    parse_requirements(requirements)  # BadRequest -> UsageError with its precise message
-
-
 def _split(line: str) -> list[str]:
     from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
@@ -450,6 +371,11 @@ def _split(line: str) -> list[str]:
 
 
 _MAGICS: dict[int, EnvHelpMagics] = {}
+
+
+def session_of(ipython: Any) -> KernelSession:
+    """The magic's data layer in this shell (``%load_ext jupyter_envhelper`` first)."""
+    return _MAGICS[id(ipython)].session
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -467,4 +393,4 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics.close()
 
 
-__all__ = ["EnvHelpMagics", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["EnvHelpMagics", "load_ipython_extension", "session_of", "unload_ipython_extension"]

@@ -1,0 +1,67 @@
+"""The one composition root: ``build_core(config) -> Core``.
+
+The server extension, the command line and the magic all call it, so each process
+has one service graph: one locator and prober, one pool of index clients, one search
+catalog, one job runner over the one history. Nothing is set on these objects after
+they are built.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from ..jobs import JobConfig, JobRunner
+from ..probe import Prober
+from ..search.catalog import Catalog
+from .board import JobBoard
+from .config import CoreConfig
+from .indexes import IndexPool
+from .targets import Locator
+from .usecases import Core
+
+
+def build_core(
+    config: CoreConfig,
+    *,
+    kernel_spec_manager: Any = None,
+    kernel_manager: Any = None,
+    log: logging.Logger | None = None,
+) -> Core:
+    """Everything a surface needs. ``kernel_spec_manager``: the server's (default: a
+    ``jupyter_client`` one over the user's kernelspecs); ``kernel_manager``: the
+    server's running kernels (none outside a server)."""
+    log = log or logging.getLogger("jupyter_envhelper")
+    if kernel_spec_manager is None:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        kernel_spec_manager = KernelSpecManager()
+    prober = Prober(timeout=config.probe_timeout, cache_dir=config.resolved_cache_dir)
+    locator = Locator(
+        kernel_spec_manager=kernel_spec_manager,
+        kernel_manager=kernel_manager,
+        prober=prober,
+        kernel_query_timeout=config.kernel_query_timeout,
+        server_python=sys.executable,
+        log=log,
+    )
+    runner = JobRunner(
+        JobConfig(
+            history_path=config.resolved_history_path,
+            installer=config.installer,
+            deadline=config.job_deadline,
+            allow_externally_managed=config.allow_externally_managed,
+            break_system_packages=config.break_system_packages,
+            index_urls=config.configured_index_urls,
+        ),
+        prober=prober,
+    )
+    return Core(
+        config=config,
+        locator=locator,
+        indexes=IndexPool(config),
+        catalog=Catalog(),
+        jobs=JobBoard(runner),
+        log=log,
+    )

@@ -1,0 +1,182 @@
+"""Every setting of jupyter-envhelper, in one place, with its default.
+
+The server extension's traits (``c.EnvHelperApp.<name>``) take their defaults from
+here and are turned into a ``CoreConfig``; the command line and the magic read the
+same ``c.EnvHelperApp`` section from the user's Jupyter configuration files
+(``CoreConfig.from_jupyter_config``), so all three surfaces plan, install and record
+with the same settings: the same history, the same indexes, the same policy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import BadRequest
+
+log = logging.getLogger("jupyter_envhelper")
+
+SECTION = "EnvHelperApp"  # the configuration section, as the server extension names it
+Installer = Literal["auto", "uv", "pip"]
+Strategy = Literal["first-match", "merge"]
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """How the one core behaves; field names are the ``c.EnvHelperApp`` trait names."""
+
+    probe_timeout: float = 60.0
+    kernel_query_timeout: float = 5.0
+    cache_dir: str = ""  # probe and HTTP caches; "" = the user cache directory
+    index_url: str = ""  # "" = the target's own pip/uv configuration, else PyPI
+    extra_index_urls: tuple[str, ...] | None = None  # None = the target's own
+    index_strategy: Strategy = "first-match"
+    index_timeout: float = 15.0
+    allow_direct_urls: bool = False
+    read_only: bool = False
+    installer: Installer = "auto"
+    job_deadline: float = 900.0
+    history_path: str = ""  # "" = <Jupyter data dir>/envhelper/history.sqlite
+    allow_externally_managed: bool = False
+    break_system_packages: bool = False
+    # where the values came from, for error messages and `inspect`; not a setting
+    sources: tuple[str, ...] = field(default=(), compare=False)
+
+    # -- derived ---------------------------------------------------------------------------
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        from ..probe import default_cache_dir
+
+        return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+
+    @property
+    def resolved_history_path(self) -> str:
+        if self.history_path:
+            return self.history_path
+        from jupyter_core.paths import jupyter_data_dir
+
+        return os.path.join(jupyter_data_dir(), "envhelper", "history.sqlite")
+
+    @property
+    def configured_index_urls(self) -> tuple[str, ...]:
+        """The explicitly configured index URLs, with any credentials they carry."""
+        return tuple(u for u in (self.index_url, *(self.extra_index_urls or ())) if u)
+
+    # -- building --------------------------------------------------------------------------
+
+    def replace(self, **changes: Any) -> CoreConfig:
+        """A copy with ``changes`` (validated like configuration); ``None`` values are
+        ignored, so command-line flags that were not given change nothing."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **_validated(given))
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], *, source: str = "") -> CoreConfig:
+        """From ``c.EnvHelperApp``-shaped settings; unknown names are logged and ignored."""
+        known = {f.name for f in dataclasses.fields(cls)} - {"sources"}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            log.warning("envhelper: unknown settings ignored: %s", ", ".join(unknown))
+        given = {k: v for k, v in settings.items() if k in known}
+        return cls(**_validated(given), sources=(source,) if source else ())
+
+    @classmethod
+    def from_jupyter_config(cls, paths: list[str] | None = None) -> CoreConfig:
+        """The ``c.EnvHelperApp`` section of the user's Jupyter configuration files.
+
+        The server reads the same files (``jupyter_config``, ``jupyter_server_config``,
+        ``jupyter_jupyter_envhelper_config``, ``.py`` and ``.json``, and the
+        ``jupyter_server_config.d/*.json`` fragments) in every ``jupyter --paths``
+        config directory; the first directory wins, as it does for the server.
+        A file that cannot be read is logged and skipped, as the server does.
+        """
+        from jupyter_core.paths import jupyter_config_path
+
+        settings: dict[str, Any] = {}
+        sources: list[str] = []
+        for directory in reversed(paths if paths is not None else jupyter_config_path()):
+            for path in _config_files(Path(directory)):
+                section = _read_section(path)
+                if section:
+                    settings.update(section)
+                    sources.append(str(path))
+        config = cls.from_settings(settings)
+        return dataclasses.replace(config, sources=tuple(sources))
+
+
+_BASENAMES = ("jupyter_config", "jupyter_server_config", "jupyter_jupyter_envhelper_config")
+
+
+def _config_files(directory: Path) -> list[Path]:
+    """The files of one config directory, lowest priority first (later ones win)."""
+    files: list[Path] = []
+    fragments = directory / "jupyter_server_config.d"
+    if fragments.is_dir():
+        files.extend(sorted(fragments.glob("*.json")))
+    for base in _BASENAMES:
+        for suffix in (".py", ".json"):
+            path = directory / f"{base}{suffix}"
+            if path.is_file():
+                files.append(path)
+    return files
+
+
+def _read_section(path: Path) -> dict[str, Any]:
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    loader_class = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
+    try:
+        loaded = loader_class(path.name, path=str(path.parent)).load_config()
+    except Exception as exc:  # a broken config file must not stop the command line
+        log.warning("envhelper: cannot read %s: %s", path, exc)
+        return {}
+    section = loaded.get(SECTION) if SECTION in loaded else None
+    return dict(section) if section else {}
+
+
+_FLOATS = {"probe_timeout", "kernel_query_timeout", "index_timeout", "job_deadline"}
+_BOOLS = {"allow_direct_urls", "read_only", "allow_externally_managed", "break_system_packages"}
+_STRINGS = {"cache_dir", "index_url", "history_path"}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "installer": ("auto", "uv", "pip"),
+    "index_strategy": ("first-match", "merge"),
+}
+
+
+def _validated(given: Mapping[str, Any]) -> dict[str, Any]:
+    """Each value checked and converted to its field's type, or BadRequest naming it."""
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        where = f"c.{SECTION}.{name}"
+        if name in _FLOATS:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise BadRequest(f"{where} must be a positive number of seconds, not {value!r}.")
+            out[name] = float(value)
+        elif name in _BOOLS:
+            if not isinstance(value, bool):
+                raise BadRequest(f"{where} must be True or False, not {value!r}.")
+            out[name] = value
+        elif name in _STRINGS:
+            if not isinstance(value, str):
+                raise BadRequest(f"{where} must be a string, not {value!r}.")
+            out[name] = value
+        elif name in _CHOICES:
+            if value not in _CHOICES[name]:
+                choices = ", ".join(_CHOICES[name])
+                raise BadRequest(f"{where} must be one of {choices}, not {value!r}.")
+            out[name] = value
+        elif name == "extra_index_urls":
+            if value is not None and (
+                isinstance(value, str) or not all(isinstance(u, str) for u in value)
+            ):
+                raise BadRequest(f"{where} must be a list of URLs, not {value!r}.")
+            out[name] = tuple(value) if value is not None else None
+        else:
+            out[name] = value
+    return out
