@@ -323,3 +323,52 @@ async def test_a_server_job_is_refused_while_a_cli_install_holds_the_environment
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, out + err
     assert json.loads(out)["job"]["state"] == "succeeded"
+
+
+# -- the URL policy reaches the resolver, on every surface ---------------------------------
+
+
+def wheel_url(server: IndexServer, name: str) -> str:
+    built = next(b for b in server.projects[name] if b.filename.endswith(".whl"))
+    return server.file_url(built.filename)
+
+
+@pytest.mark.parametrize("allow_urls", [True, False], ids=["urls-on", "urls-off"], indirect=True)
+async def test_direct_url_policy_is_the_configured_one_everywhere(
+    jp_fetch: Any,
+    capsys: pytest.CaptureFixture[str],
+    session: KernelSession,
+    parity_index: IndexServer,
+    allow_urls: bool,
+) -> None:
+    # Given a server and a configuration file that (dis)allow direct URLs
+    requirement = f"plain @ {wheel_url(parity_index, 'plain')}"
+    # When a URL requirement is planned through REST and the command line
+    status, by_rest = await rest(
+        jp_fetch, "plan", body={"kernel": KERNEL, "requirements": [requirement]}
+    )
+    code, by_cli = await cli(capsys, "plan", requirement, "--kernel", KERNEL, "--json")
+    by_magic = await magic(session.plan, [requirement], PlanOptions())
+    assert normal(by_cli) == normal(by_rest) and normal(by_magic) == normal(by_rest)
+    if not allow_urls:
+        # Then it is refused, saying which setting would allow it
+        assert (status, code) == (400, 2) and "allow_direct_urls" in by_rest["message"]
+        return
+    # Then the wheel at that URL is the plan, its dependency from the index
+    assert (status, code) == (200, 0), by_rest
+    actions = {a["name"]: a for a in by_rest["plan"]["actions"]}
+    assert actions["plain"]["file"]["direct_url"] is True
+    assert actions["dep"]["file"]["direct_url"] is False
+    # and it installs through a job, recorded like any other
+    _, started = await rest(
+        jp_fetch,
+        "jobs",
+        body={
+            "kernel": KERNEL,
+            "requirements": [requirement],
+            "fingerprint": by_rest["fingerprint"],
+        },
+    )
+    done = await wait_for(jp_fetch, started["job"]["id"])
+    assert done["job"]["state"] == "succeeded", done
+    assert {c["name"] for c in done["job"]["outcome"]["changed"]} == {"plain", "dep"}

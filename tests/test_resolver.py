@@ -138,7 +138,8 @@ def test_bad_requests(resolver_index: IndexServer) -> None:
         plan(resolver_index, ["alpha; rm -rf $HOME"], target())
     with pytest.raises(BadRequest, match="URL"):
         plan(resolver_index, ["alpha @ https://example.org/alpha-1.0.whl"], target())
-    with pytest.raises(BadRequest, match="not supported yet"):
+    # allowed, but not a wheel's file name (name-version-python-abi-platform.whl)
+    with pytest.raises(BadRequest, match="Only wheel"):
         plan(
             resolver_index,
             ["alpha @ https://example.org/alpha-1.0.whl"],

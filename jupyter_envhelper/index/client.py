@@ -5,8 +5,10 @@ How metadata is read, cheapest first:
 1. the ``.metadata`` file when the page advertises it (PEP 658/714), hash-checked;
 2. for wheels, ``<url>.metadata`` tried *optimistically* when the file is hosted by
    PyPI (``files.pythonhosted.org``, which serves it for every wheel even when a
-   front end strips ``core-metadata`` from the pages) or when ``optimistic_metadata``
-   is True; the first 404 from a host turns the guess off for that host;
+   front end strips ``core-metadata`` from the pages), when ``optimistic_metadata``
+   is True, or for a wheel named by a bare URL (``direct_file``) unless
+   ``optimistic_metadata`` is False; the first 404 from a host turns the guess off
+   for that host;
 3. for wheels, METADATA read out of the remote zip with HTTP range requests;
 4. last resort, the whole file (counted in ``stats.full_downloads`` and warned
    about); an sdist yields its PKG-INFO. Without it, metadata is "unavailable".
@@ -29,7 +31,8 @@ from packaging.utils import canonicalize_name
 from ..errors import EnvHelperError, IndexTimeout, IndexUnavailable, NotFound
 from .cache import DEFAULT_PAGE_FRESHNESS, HttpCache
 from .config import IndexConfig, ssl_context_from_env
-from .credentials import redact_url
+from .credentials import redact_url, split_credentials
+from .direct import wheel_file_from_url
 from .fetcher import Fetcher
 from .metadata import (
     extract_pkg_info,
@@ -39,7 +42,7 @@ from .metadata import (
 )
 from .models import ClientStats, CoreMetadata, DistributionFile, ProjectPage
 from .pages import ACCEPT, is_json, parse_project_html, parse_project_json, parse_project_list
-from .wheelzip import ZipReadError, read_metadata_by_ranges
+from .wheelzip import RangeAnswer, ZipReadError, read_metadata_by_ranges
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,7 @@ class IndexClient:
         self._no_metadata_hosts: set[str] = set()
         self._pages: dict[str, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, CoreMetadata] = {}
+        self._sizes: dict[str, int] = {}  # file URL -> size, as range answers told it
 
     def __repr__(self) -> str:
         urls = ", ".join(redact_url(u) for u in self.index_urls)
@@ -222,6 +226,32 @@ class IndexClient:
                 return data
         return None
 
+    # -- files named by URL ------------------------------------------------------------------
+    def direct_file(self, url: str) -> DistributionFile:
+        """The wheel at ``url`` (a PEP 508 ``name @ URL``) as a ``DistributionFile``.
+
+        Its ``url`` is clean (no credentials, no fragment); a ``#sha256=`` fragment
+        becomes its hash; credentials in ``url`` are kept for its host, as for index
+        URLs, unless the configuration already has some for that host (they win).
+        ``get_metadata`` then reads it like an index file: ``<url>.metadata`` first,
+        then HTTP ranges. Raises ``DirectURLError`` (a ``ValueError`` with a
+        ``reason``) when ``url`` is not an http(s) URL of a wheel.
+        """
+        file = wheel_file_from_url(url)
+        if split_credentials(url)[1] is not None:
+            self._fetcher.add_credentials(url, replace=False)
+        return file
+
+    def known_size(self, file: DistributionFile) -> int | None:
+        """The file's size: from its page, else from a range answer read for its metadata."""
+        return file.size if file.size is not None else self._sizes.get(file.url)
+
+    async def _get_range(self, url: str, range_header: str) -> RangeAnswer:
+        answer = await self._fetcher.get_range(url, range_header)
+        if answer.total >= 0:
+            self._sizes[url] = answer.total
+        return answer
+
     # -- metadata --------------------------------------------------------------------------
     async def prefetch_metadata(self, files: Iterable[DistributionFile]) -> list[CoreMetadata]:
         """Metadata of many files concurrently (bounded by ``max_concurrency``).
@@ -287,7 +317,7 @@ class IndexClient:
             return False
         if self.optimistic_metadata is not None:
             return self.optimistic_metadata
-        return urlsplit(file.url).hostname in PYPI_FILE_HOSTS
+        return file.direct_url or urlsplit(file.url).hostname in PYPI_FILE_HOSTS
 
     async def _read_metadata(self, file: DistributionFile) -> tuple[bytes | None, str]:
         if file.has_metadata_file or self._optimistic(file):
@@ -296,7 +326,7 @@ class IndexClient:
                 return data, "metadata-file"
         if file.kind == "wheel":
             try:
-                data, whole = await read_metadata_by_ranges(self._fetcher.get_range, file)
+                data, whole = await read_metadata_by_ranges(self._get_range, file)
             except ZipReadError as exc:
                 self._warn(f"Could not read METADATA of {file.filename} by ranges: {exc}.")
             else:

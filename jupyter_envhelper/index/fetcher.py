@@ -79,11 +79,16 @@ class Fetcher:
         self._credentials: dict[str, tuple[str, str]] = {}
         self._semaphore: asyncio.Semaphore | None = None
 
-    def add_credentials(self, url: str) -> str:
-        """Remember credentials in ``url`` for its host; return the clean URL."""
+    def add_credentials(self, url: str, *, replace: bool = True) -> str:
+        """Remember credentials in ``url`` for its host; return the clean URL.
+
+        ``replace=False`` keeps credentials already known for that host."""
         clean, credentials = split_credentials(url)
         if credentials is not None:
-            self._credentials[host_key(clean)] = credentials
+            if replace:
+                self._credentials[host_key(clean)] = credentials
+            else:
+                self._credentials.setdefault(host_key(clean), credentials)
         return clean
 
     def _auth(self, url: str) -> httpx.BasicAuth | None:

@@ -21,6 +21,8 @@ class DistributionFile:
 
     ``metadata_hashes`` is ``None`` when the index does not advertise a
     ``.metadata`` file (PEP 658/714), ``{}`` when it does without a hash.
+    ``direct_url`` is True for a wheel named by a bare URL (``name @ URL``), not found
+    on an index page (``index_url`` is then empty; see ``direct.py``).
     """
 
     filename: str
@@ -38,6 +40,7 @@ class DistributionFile:
     size: int | None = None
     upload_time: datetime | None = None
     metadata_hashes: dict[str, str] | None = field(default=None, hash=False, compare=False)
+    direct_url: bool = False
 
     @property
     def has_metadata_file(self) -> bool:
@@ -66,6 +69,7 @@ class DistributionFile:
             "size": self.size,
             "upload_time": self.upload_time.isoformat() if self.upload_time else None,
             "has_metadata_file": self.has_metadata_file,
+            "direct_url": self.direct_url,
         }
 
 

@@ -7,9 +7,10 @@ the argv testable without running a thing, and keeps one subprocess seam.
 
 Rules every backend keeps:
 
-- requirement arguments are ``name==version`` pins from the Plan (``Plan.pins``) and
-  plain canonical names for removals, checked again here (``check_pin``/``check_name``)
-  and placed after ``--`` so no value can ever be read as an option;
+- requirement arguments are ``name==version`` pins from the Plan (``Plan.pins``), or
+  ``name @ https://...`` for a wheel the user named by URL, and plain canonical names
+  for removals, checked again here (``check_pin``/``check_name``) and placed after
+  ``--`` so no value can ever be read as an option;
 - ``--no-deps``: the Plan already resolved everything, the installer must not choose;
 - index URLs come from the Plan; credentials are put back from configuration
   (``CredentialStore``) and exist only in the argv handed to the process: everything
@@ -24,6 +25,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
+
+from packaging.utils import canonicalize_name
 
 from ..environment import Environment
 from ..errors import BadRequest
@@ -33,21 +37,48 @@ Phase = Literal["resolving", "downloading", "installing", "verifying", "done"]
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
+# ``name @ http(s)://host/path``: one space either side of "@", then URL characters
+# (RFC 3986) less everything a shell or an option parser could make something of:
+# no whitespace, quotes, backslash, $ & ; ( ) * ` { } | < > ^.
+_URL_PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?) @ "
+    r"(?P<url>https?://[A-Za-z0-9\-._~:/?#\[\]@!+,=%]+)$"
+)
 
 
 def check_name(name: str) -> str:
     """``name`` if it is a plain project name, else BadRequest (it reaches an argv)."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise BadRequest(f"{name[:60]!r} is not a package name.")
     return name
 
 
 def check_pin(pin: str) -> str:
-    """``name==version`` exactly (what ``Action.pin`` makes), else BadRequest."""
+    """``name==version`` or ``name @ http(s)://host/...`` exactly (what ``Action.pin``
+    makes), else BadRequest (shown redacted)."""
+    if " @ " in pin:
+        match = _URL_PIN.fullmatch(pin)
+        if match is None or not urlsplit(match["url"]).hostname:
+            raise BadRequest(
+                f"{redact_url(pin)[:120]!r} is not a pin like 'name @ https://host/file.whl' "
+                "(an http or https URL without spaces or shell characters)."
+            )
+        return pin
     name, sep, version = pin.partition("==")
-    if not sep or not _NAME.match(name) or not _VERSION.match(version):
-        raise BadRequest(f"{pin[:80]!r} is not an exact pin like 'name==1.0'.")
+    if not sep or not _NAME.fullmatch(name) or not _VERSION.fullmatch(version):
+        raise BadRequest(f"{redact_url(pin)[:80]!r} is not an exact pin like 'name==1.0'.")
     return pin
+
+
+def is_url_pin(pin: str) -> bool:
+    """True for a ``name @ URL`` pin (checked or not)."""
+    return " @ " in pin
+
+
+def pin_name(pin: str) -> str:
+    """The canonical project name of a pin of either form."""
+    name = pin.split(" @ ", 1)[0] if is_url_pin(pin) else pin.partition("==")[0]
+    return canonicalize_name(name.strip())
 
 
 @dataclass(frozen=True)
@@ -196,7 +227,7 @@ class Backend(ABC):
 
     @abstractmethod
     def install_step(self, pins: Sequence[str], index_urls: Sequence[str]) -> Step:
-        """Install exactly ``pins`` (``name==version``), nothing else."""
+        """Install exactly ``pins`` (``name==version`` or ``name @ URL``), nothing else."""
 
     @abstractmethod
     def uninstall_step(self, names: Sequence[str]) -> Step:

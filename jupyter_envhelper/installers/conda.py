@@ -15,7 +15,17 @@ from packaging.utils import canonicalize_name
 
 from ..environment import Environment
 from ..errors import BadRequest
-from .base import Backend, BackendOptions, Progress, Step, check_name, check_pin, clean_env
+from .base import (
+    Backend,
+    BackendOptions,
+    Progress,
+    Step,
+    check_name,
+    check_pin,
+    clean_env,
+    is_url_pin,
+    pin_name,
+)
 
 
 def find_conda(environment: Environment) -> str | None:
@@ -58,6 +68,13 @@ class CondaBackend(Backend):
 
     def install_step(self, pins: Sequence[str], index_urls: Sequence[str]) -> Step:
         checked = [check_pin(p) for p in pins]
+        by_url = [pin_name(p) for p in checked if is_url_pin(p)]
+        if by_url:
+            raise BadRequest(
+                f"conda cannot install {', '.join(by_url)} from a URL (a wheel named by URL "
+                "is for pip or uv). Install it with the uv or pip installer, or ask for the "
+                "package by name."
+            )
         channels = [self.options.credentials.restore(u) for u in index_urls] or self.channels
         argv = [self.conda_path, "install", "--prefix", self.prefix, "--yes", "--no-deps"]
         if channels:
@@ -65,7 +82,7 @@ class CondaBackend(Backend):
             for channel in channels:
                 argv += ["--channel", channel]
         argv += ["--", *checked]
-        names = tuple(canonicalize_name(p.partition("==")[0]) for p in checked)
+        names = tuple(pin_name(p) for p in checked)
         return Step(argv=argv, env=self._env(), purpose="install", packages=names)
 
     def uninstall_step(self, names: Sequence[str]) -> Step:

@@ -25,7 +25,16 @@ from collections.abc import Sequence
 
 from packaging.utils import canonicalize_name
 
-from .base import PIP_DROPPED_ENV, Backend, Progress, Step, check_name, check_pin, clean_env
+from .base import (
+    PIP_DROPPED_ENV,
+    Backend,
+    Progress,
+    Step,
+    check_name,
+    check_pin,
+    clean_env,
+    pin_name,
+)
 
 _COLLECTING = re.compile(r"^Collecting ([A-Za-z0-9][A-Za-z0-9._-]*)")
 _DOWNLOADING = re.compile(
@@ -60,7 +69,7 @@ class PipBackend(Backend):
     def install_step(self, pins: Sequence[str], index_urls: Sequence[str]) -> Step:
         checked = [check_pin(p) for p in pins]
         argv = self._base("install") + self.index_args(index_urls) + ["--", *checked]
-        names = tuple(canonicalize_name(p.partition("==")[0]) for p in checked)
+        names = tuple(pin_name(p) for p in checked)
         return Step(argv=argv, env=self._env(), purpose="install", packages=names)
 
     def uninstall_step(self, names: Sequence[str]) -> Step:

@@ -30,6 +30,7 @@ from .base import (
     check_name,
     check_pin,
     clean_env,
+    pin_name,
 )
 
 
@@ -87,7 +88,7 @@ class UvBackend(Backend):
         argv = [self.uv_path, "pip", "install", *self._common(), "--no-deps"]
         argv += self.index_args(index_urls)
         argv += ["--", *checked]
-        names = tuple(canonicalize_name(p.partition("==")[0]) for p in checked)
+        names = tuple(pin_name(p) for p in checked)
         return Step(argv=argv, env=self._env(), purpose="install", packages=names)
 
     def uninstall_step(self, names: Sequence[str]) -> Step:

@@ -20,6 +20,7 @@ from packaging.version import Version
 from ..index import check_compatibility
 from ..plan import Cause, Conflict, TargetSummary, WayOut
 from .candidates import Candidate, ReleaseCandidate
+from .direct import incompatible_detail
 from .factory import Factory, Release
 from .provider import Information
 from .requirements import PythonRequirement, SpecifierRequirement
@@ -78,6 +79,8 @@ def cause_for(info: Information, factory: Factory, target: TargetSummary) -> Cau
         )
     text = req.format_for_error()
     installed = isinstance(parent, ReleaseCandidate) and parent.is_installed
+    if req.name in factory.direct:
+        return _direct_cause(req, by, factory, target)
     if req.name in factory.not_found:
         hint = suggest_name(req.name, factory)
         detail = factory.not_found[req.name] + (f" Did you mean {hint}?" if hint else "")
@@ -121,6 +124,32 @@ def cause_for(info: Information, factory: Factory, target: TargetSummary) -> Cau
             "to use it anyway.",
         )
     return Cause(text, by, "installed" if installed else "requirement")
+
+
+def _direct_cause(
+    req: SpecifierRequirement, by: str | None, factory: Factory, target: TargetSummary
+) -> Cause:
+    """A requirement on a project the user named by URL: that wheel is its only candidate."""
+    wheel = factory.direct[req.name]
+    release = factory.direct_release(req.name)
+    assert release is not None
+    text = req.format_for_error()
+    display = factory.display_names.get(req.name, wheel.display_name)
+    if release.file is None:
+        who = "the target" if target.synthetic else "this kernel"
+        detail = incompatible_detail(wheel, factory.env, who)
+        return Cause(text, by, "no-compatible-file", detail, version=str(release.version))
+    if not req.specifier.contains(release.version, prereleases=True):
+        return Cause(
+            text,
+            by,
+            "requirement",
+            f"The URL you gave for {display} holds version {release.version} "
+            f"({wheel.file.filename}), and while that URL is asked for no other version "
+            f"of {display} is considered.",
+            version=str(release.version),
+        )
+    return Cause(text, by, "requirement")
 
 
 def _no_file_detail(factory: Factory, name: str, release: Release) -> str:
@@ -204,6 +233,8 @@ def ways_out(
     all_user = [u.requirement for u in user]
     for item in ordered:
         req = item.requirement
+        if req.url is not None:
+            continue  # the user chose that very file; other versions are not ours to offer
         if req.name in factory.not_found:
             hint = suggest_name(req.name, factory)
             if hint:

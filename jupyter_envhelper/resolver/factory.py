@@ -4,12 +4,13 @@ Which files and versions the target can use (its ``supported_tags()``, its Pytho
 which versions a set of requirements admits (pre-releases, yanked files, local
 labels), in which order they are tried (installed first, "change as little as
 possible"), and the dependencies of a chosen candidate (markers evaluated with the
-target's marker environment, extras included).
+target's marker environment, extras included). A project the user named by URL
+(``direct``) has that URL's wheel as its one release, and no other candidate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -20,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..environment import Distribution, Environment
 from ..errors import NotFound
-from ..index import CoreMetadata, DistributionFile, ProjectPage
+from ..index import CoreMetadata, DistributionFile, ProjectPage, redact_url
 from .candidates import (
     Candidate,
     ExtrasCandidate,
@@ -28,6 +29,7 @@ from .candidates import (
     ReleaseCandidate,
     version_order,
 )
+from .direct import DirectWheel
 from .fetching import IndexBridge
 from .requirements import (
     PYTHON_IDENTIFIER,
@@ -65,6 +67,7 @@ class Factory:
         *,
         allow_prereleases: bool = False,
         upgrade: Iterable[str] = (),
+        direct: Mapping[str, DirectWheel] | None = None,
     ) -> None:
         self.env = env
         self.bridge = bridge
@@ -76,6 +79,7 @@ class Factory:
         self.not_found: dict[str, str] = {}  # canonical name -> message
         self.warnings: list[str] = []
         self.display_names: dict[str, str] = {}
+        self.direct: dict[str, DirectWheel] = dict(direct or {})  # canonical name -> wheel
         self._releases: dict[str, list[Release]] = {}
         self._dependencies: dict[tuple[str, str, frozenset[str]], list[ResolverRequirement]] = {}
 
@@ -117,8 +121,22 @@ class Factory:
         self._releases[key] = out
         return out
 
+    def direct_release(self, name: str) -> Release | None:
+        """The one release of a project named by URL (None for any other project)."""
+        wheel = self.direct.get(name)
+        if wheel is None:
+            return None
+        file = wheel.file
+        if self.file_rank(file) is None:
+            return Release(file.version, None, "no-compatible-file")
+        return Release(file.version, file)
+
     def releases(self, name: str) -> list[Release] | None:
-        """None when the index has no such project (remembered for the explanation)."""
+        """None when the index has no such project (remembered for the explanation).
+        A project named by URL has that wheel's release only; the index is not asked."""
+        direct = self.direct_release(name)
+        if direct is not None:
+            return [direct]
         try:
             page = self.bridge.page(name)
         except NotFound as exc:
@@ -129,6 +147,8 @@ class Factory:
     # -- speculation hooks (called on the event loop by the bridge) -----------------------
     def likely_files(self, page: ProjectPage) -> list[DistributionFile]:
         name = canonicalize_name(page.name)
+        if name in self.direct:
+            return []  # its only candidate is the URL's wheel, fetched up front
         if name not in self.upgrade and self.env.installed(name) is not None:
             return []  # the installed version is preferred and its requirements are local
         for release in self.releases_of(page):
@@ -143,7 +163,8 @@ class Factory:
             reqs = [r for r in (_parse(t) for t in texts) if r is not None]
         else:
             reqs = metadata.requires_dist
-        return [canonicalize_name(r.name) for r in reqs if self._active(r, "")]
+        names = (canonicalize_name(r.name) for r in reqs if self._active(r, ""))
+        return [n for n in names if n not in self.direct]  # their page is never needed
 
     # -- matches --------------------------------------------------------------------------
     def find_matches(
@@ -168,6 +189,12 @@ class Factory:
         return list(bases)
 
     def _base_matches(self, name: str, specifier: SpecifierSet) -> list[ReleaseCandidate]:
+        direct = self.direct_release(name)
+        if direct is not None:  # the URL's wheel or nothing: never the index, never installed
+            if direct.file is None or not specifier.contains(direct.version, True):
+                return []
+            display = self.display_names.get(name, self.direct[name].display_name)
+            return [ReleaseCandidate(name, display, direct.version, direct.file)]
         releases = self.releases(name)
         dist = self.env.installed(name)
         if releases is None and dist is None:
@@ -228,7 +255,7 @@ class Factory:
         if metadata.name and canonicalize_name(metadata.name) == candidate.name:
             self.display_names.setdefault(candidate.name, metadata.name)
         if not metadata.complete:
-            self._warn(
+            self.warn(
                 f"The dependencies of {candidate.display_name} {candidate.version} may be "
                 "incomplete: its metadata is only known after a build."
             )
@@ -264,12 +291,28 @@ class Factory:
             if requires_python:
                 out.append(PythonRequirement(SpecifierSet(requires_python)))
         reqs = self.active_requirements(base, candidate.extras)
+        for req in reqs:
+            if req.url:
+                self._url_dependency(base, req)
         out.extend(SpecifierRequirement.from_packaging(r) for r in reqs)
-        self.bridge.prefetch(canonicalize_name(r.name) for r in reqs)
+        names = (canonicalize_name(r.name) for r in reqs)
+        self.bridge.prefetch(n for n in names if n not in self.direct)
         self._dependencies[key] = out
         return out
 
-    def _warn(self, message: str) -> None:
+    def _url_dependency(self, parent: ReleaseCandidate, req: Requirement) -> None:
+        """A Requires-Dist ``dep @ URL``: only URLs the user gives are planned from."""
+        wheel = self.direct.get(canonicalize_name(req.name))
+        if wheel is not None and req.url and wheel.installed_from_here({"url": req.url}):
+            return
+        source = "the URL you gave" if wheel is not None else "the index"
+        self.warn(
+            f"{parent.format_for_error()} asks for {req.name} @ {redact_url(req.url or '')}; "
+            f"the plan takes {req.name} from {source} instead (only URLs you give "
+            "yourself are planned from)."
+        )
+
+    def warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
 

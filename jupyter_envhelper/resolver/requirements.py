@@ -55,12 +55,17 @@ def pins_version(specifier: SpecifierSet, version: object) -> bool:
 
 @dataclass(frozen=True)
 class SpecifierRequirement:
-    """``name[extras] <specifier>`` from the user or from a candidate's Requires-Dist."""
+    """``name[extras] <specifier>`` from the user or from a candidate's Requires-Dist.
+
+    ``url`` (redacted, for messages) is set for the user's ``name @ URL``: the factory
+    then offers that URL's wheel as the only candidate (see ``direct.py``).
+    """
 
     name: str  # canonical
     display_name: str
     extras: frozenset[str]
     specifier: SpecifierSet
+    url: str | None = None
 
     @classmethod
     def from_packaging(cls, req: Requirement) -> SpecifierRequirement:
@@ -82,10 +87,13 @@ class SpecifierRequirement:
 
     @property
     def pinned(self) -> bool:
-        return is_pinned(self.specifier)
+        """An exact pin, or a URL: either way one candidate at most."""
+        return self.url is not None or is_pinned(self.specifier)
 
     def format_for_error(self) -> str:
         extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        if self.url is not None:
+            return f"{self.display_name}{extras} @ {self.url}"
         spec = str(self.specifier).replace("===", "==")
         return f"{self.display_name}{extras}{spec}"
 

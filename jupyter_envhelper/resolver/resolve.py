@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from packaging.requirements import Requirement
@@ -19,12 +20,13 @@ from resolvelib import ResolutionImpossible, ResolutionTooDeep, Resolver
 from resolvelib.resolvers import Result
 
 from ..environment import Environment
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, EnvHelperError, IndexTimeout, NotFound
 from ..index import IndexClient, redact_url
 from ..plan import Action, ActionKind, Conflict, FileChoice, Plan, ResolutionConflict, TargetSummary
 from ..validation import parse_requirement, parse_requirements
 from .breaks import find_breaks
 from .candidates import Candidate, ExtrasCandidate, ReleaseCandidate
+from .direct import DirectWheel, collect, direct_wheel
 from .explain import UserRequirement, build_conflict, too_deep
 from .factory import Factory, requirement_texts
 from .fetching import DEFAULT_TIMEOUT, IndexBridge
@@ -82,10 +84,22 @@ def _resolve_or_explain(
     return build_conflict(infos, factory, user, target, retry)
 
 
-def _file_choice(candidate: ReleaseCandidate) -> FileChoice | None:
+def _file_choice(candidate: ReleaseCandidate, factory: Factory) -> FileChoice | None:
     file = candidate.file
     if file is None:
         return None
+    wheel = factory.direct.get(candidate.name)
+    if wheel is not None and file.direct_url:
+        return FileChoice(
+            filename=file.filename,
+            url=redact_url(file.url),
+            index_url="",
+            kind="wheel",
+            size=factory.bridge.client.known_size(file),
+            sha256=file.sha256,
+            direct_url=True,
+            install_url=wheel.url,
+        )
     return FileChoice(
         filename=file.filename,
         url=redact_url(file.url),
@@ -138,6 +152,15 @@ def build_actions(
         name = candidate.name
         dist = factory.env.installed(name)
         kind = _kind(candidate, dist.version if dist else None)
+        wheel = factory.direct.get(name)
+        reinstall = wheel is not None and dist is not None and kind == "keep"
+        if reinstall and wheel and dist and not wheel.installed_from_here(dist.direct_url):
+            # The same version, built elsewhere: the user asked for this very file.
+            kind = "install"
+            factory.warn(
+                f"{dist.name} {dist.version} is installed already, but not from "
+                f"{wheel.shown}: the plan installs the wheel from that URL in its place."
+            )
         chosen = sorted(extras.get(name, ()))
         deps = factory.active_requirements(candidate)
         if chosen:
@@ -152,7 +175,7 @@ def build_actions(
                 requested=name in requested,
                 extras=tuple(chosen),
                 required_by=tuple(required_by.get(name, ())),
-                file=_file_choice(candidate) if kind != "keep" else None,
+                file=_file_choice(candidate, factory) if kind != "keep" else None,
                 dependencies=tuple(dict.fromkeys(requirement_texts(deps))),
             )
         )
@@ -162,22 +185,51 @@ def build_actions(
 
 
 def _user_requirements(
-    requirements: Sequence[str], env: Environment, allow_direct_urls: bool
-) -> tuple[list[UserRequirement], list[str]]:
+    requirements: Sequence[str], env: Environment, client: IndexClient, allow_direct_urls: bool
+) -> tuple[list[UserRequirement], list[str], dict[str, DirectWheel]]:
+    """Parsed and checked; ``name @ URL`` only with ``allow_direct_urls`` (validation
+    refuses it otherwise) and only for wheels over http(s) (``direct.py``). Texts are
+    redacted: they reach the Plan, the Conflict and every surface."""
     parsed = parse_requirements(requirements, allow_urls=allow_direct_urls)
     user: list[UserRequirement] = []
     warnings: list[str] = []
+    wheels: list[DirectWheel] = []
     for text, req in zip(requirements, parsed):
-        if req.url:
-            raise BadRequest(
-                f"{req.name} @ {redact_url(req.url)}: planning installs from a URL is not "
-                "supported yet; ask for the package by name."
-            )
+        shown = redact_url(text.strip())
+        wheel = direct_wheel(req, client) if req.url else None
         if req.marker is not None and not req.marker.evaluate({**env.markers, "extra": ""}):
-            warnings.append(f"{text.strip()} is skipped: its marker does not apply here.")
+            warnings.append(f"{shown} is skipped: its marker does not apply here.")
             continue
-        user.append(UserRequirement(text.strip(), SpecifierRequirement.from_packaging(req)))
-    return user, warnings
+        requirement = SpecifierRequirement.from_packaging(req)
+        if wheel is not None:
+            wheels.append(wheel)
+            requirement = replace(requirement, url=wheel.shown)
+        user.append(UserRequirement(shown, requirement))
+    return user, warnings, collect(wheels)
+
+
+async def _read_direct_metadata(
+    client: IndexClient, wheels: Sequence[DirectWheel], timeout: float
+) -> None:
+    """Core metadata of the wheels named by URL, before resolving: they are certainly
+    needed, and a URL that cannot be read is an error about that URL, said as such."""
+
+    async def one(wheel: DirectWheel) -> None:
+        try:
+            await asyncio.wait_for(client.get_metadata(wheel.file), timeout)
+        except asyncio.TimeoutError:
+            raise IndexTimeout(
+                f"{wheel.display_name} @ {wheel.shown}: the server did not answer in time "
+                f"({timeout:g} s) for the wheel's metadata."
+            ) from None
+        except EnvHelperError as exc:
+            raise type(exc)(
+                f"{wheel.display_name} @ {wheel.shown}: the wheel could not be read. "
+                + redact_url(exc.message),
+                detail=exc.detail,
+            ) from exc
+
+    await asyncio.gather(*(one(w) for w in wheels))
 
 
 async def plan_install(
@@ -196,10 +248,14 @@ async def plan_install(
     Raises ``BadRequest`` for invalid input and ``ResolutionConflict`` (its ``conflict``
     explains itself) when the request cannot be satisfied, including an unknown project
     (a cause of kind ``not-found``, with a "did you mean" where one exists).
+
+    With ``allow_direct_urls``, ``name @ https://host/name-1.0-py3-none-any.whl`` is
+    planned from that wheel alone (see ``direct.py``); its action's file has
+    ``direct_url`` set and its pin is ``name @ URL``. Without it, URLs are refused.
     """
     started = time.perf_counter()
     texts = [str(r) for r in requirements]
-    user, warnings = _user_requirements(texts, env, allow_direct_urls)
+    user, warnings, direct = _user_requirements(texts, env, client, allow_direct_urls)
     target = target_summary(env, kernel)
     before = client.stats.to_json()
     loop = asyncio.get_running_loop()
@@ -209,11 +265,18 @@ async def plan_install(
         bridge,
         allow_prereleases=allow_prereleases,
         upgrade=[u.requirement.name for u in user] if upgrade else (),
+        direct=direct,
     )
     bridge.speculator = factory
     reporter = CountingReporter()
     if user:
-        bridge.prefetch(u.requirement.name for u in user)
+        bridge.prefetch(u.requirement.name for u in user if u.requirement.name not in direct)
+        bridge.metadata_requests += len(direct)
+        try:
+            await _read_direct_metadata(client, list(direct.values()), timeout)
+        except BaseException:
+            bridge.cancel_speculation()
+            raise
         try:
             outcome = await asyncio.to_thread(_resolve_or_explain, factory, user, target, reporter)
         finally:
@@ -241,7 +304,7 @@ async def plan_install(
         backtracks=reporter.backtracks,
     )
     return Plan(
-        requirements=[u.text for u in user] if user else texts,
+        requirements=[u.text for u in user] if user else [redact_url(t) for t in texts],
         target=target,
         actions=actions,
         breaks=find_breaks(env, changes),
