@@ -34,7 +34,7 @@ from packaging.utils import canonicalize_name
 from . import gpu
 from .index.credentials import redact_url
 
-SCHEMA = 1
+SCHEMA = 1  # the probe's own output format (probe/script.py), not the API's (core.documents)
 
 _MANYLINUX_LEGACY = {
     (2, 17): (

@@ -117,7 +117,7 @@ class Core:
         env = (await self.locator.locate(target)).require() if target is not None else None
         client = self.indexes.client(env, index_url=index_url)
         found = await self.catalog.search(client, query, env, limit=limit, wait=wait)
-        return document(**{k: v for k, v in found.items() if k != "schema"})
+        return document(**found)
 
     async def package(
         self, name: str, target: Target | None, *, index_url: str | None = None
@@ -129,7 +129,7 @@ class Core:
         client = self.indexes.client(env, index_url=index_url)
         details = await package_details(client, name, env)
         details["typosquat"] = (await self.catalog.typosquat_check(client, env))(name)
-        return document(**{k: v for k, v in details.items() if k != "schema"})
+        return document(**details)
 
     # -- what would happen -----------------------------------------------------------------
 
@@ -264,6 +264,8 @@ class Core:
                 plan = plan_uninstall(list(request.names), env, kernel=located.kernel_name)
                 body: dict[str, Any] = {"names": list(request.names)}
             else:
+                # The same plan as the user saw: suggestions are moot for a job (a blocked
+                # plan is refused) and so is the restart advice (the outcome says it).
                 answer = await self.answer(
                     located,
                     request.requirements,

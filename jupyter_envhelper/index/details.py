@@ -27,7 +27,6 @@ from . import (
     describe_platform,
 )
 
-SCHEMA = 1
 _FIT_ORDER = {"compatible": 0, "needs-build": 1, "incompatible": 2}
 
 
@@ -43,7 +42,6 @@ async def package_details(
     json_api = await client.project_json(page.name)
     installed = env.installed(page.name) if env is not None else None
     return {
-        "schema": SCHEMA,
         "name": (meta.name if meta else None) or page.name,
         "summary": meta.summary if meta else None,
         "license": _license(meta),

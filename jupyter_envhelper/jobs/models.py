@@ -6,9 +6,9 @@ append-only list: ``async for event in job.events(since=n)`` gives every event f
 ``n`` on and then waits for more until the job has finished, so a client that
 connects late still sees the whole story.
 
-JSON (schema 1) of a job, ``Job.to_json()``::
+JSON of a job, ``Job.to_json()`` (the surfaces show it as ``core.documents.job_document``)::
 
-    {"schema": 1, "id": 7, "kind": "install"|"uninstall"|"undo", "undo_of": null,
+    {"id": 7, "kind": "install"|"uninstall"|"undo", "undo_of": null,
      "state": "running"|"succeeded"|"failed"|"cancelled"|"interrupted",
      "environment": {"prefix": ..., "interpreter": ...}, "backend": "uv",
      "request": {...}, "plan": {...Plan.to_json()},
@@ -38,7 +38,6 @@ from ..errors import Busy, EnvHelperError
 from ..index.credentials import redact_url
 from ..plan import Plan
 
-SCHEMA = 1
 JobKind = Literal["install", "uninstall", "undo"]
 JobState = Literal["running", "succeeded", "failed", "cancelled", "interrupted"]
 Phase = Literal["resolving", "downloading", "installing", "verifying", "done"]
@@ -363,7 +362,6 @@ class Job:
 
     def to_json(self, *, with_events: bool = False) -> dict[str, Any]:
         doc: dict[str, Any] = {
-            "schema": SCHEMA,
             "id": self.id,
             "kind": self.kind,
             "undo_of": self.undo_of,

@@ -66,7 +66,6 @@ class Catalog:
         payload = [_hit_json(hit, names if complete else None) for hit in hits]
         await _fill_in(client, payload)
         return {
-            "schema": 1,
             "query": query,
             "complete": complete,
             "note": note,
