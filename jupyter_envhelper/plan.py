@@ -46,6 +46,7 @@ class FileChoice:
     requires_python: str | None = None
     direct_url: bool = False
     install_url: str | None = field(default=None, repr=False, compare=False)
+    build: BuildForecast | None = None  # for an sdist: how a build from source will go
 
     @property
     def needs_build(self) -> bool:
@@ -64,6 +65,36 @@ class FileChoice:
             "requires_python": self.requires_python,
             "needs_build": self.needs_build,
             "direct_url": self.direct_url,
+            "build": self.build.to_json() if self.build else None,
+        }
+
+
+@dataclass(frozen=True)
+class BuildForecast:
+    """What the index says about building an sdist the plan chose.
+
+    ``likely_fails``: the release has wheels built for other Pythons (``wheel_pythons``,
+    like ``["3.8", "3.9"]``), all older than the target's: a compiled package that
+    predates this Python, whose source rarely builds on it. ``nearest_wheel``: the
+    release closest to the chosen one with a wheel for this target (checked to fit the
+    rest of the request when ``nearest_fits``), or None when there is none.
+    ``same_release_wheel``: a version of the same public release with a wheel that fits
+    (``1.2.3+foo`` for an exact ``===1.2.3``); the sdist was then asked for by name.
+    """
+
+    likely_fails: bool
+    wheel_pythons: tuple[str, ...] = ()
+    nearest_wheel: str | None = None
+    nearest_fits: bool = False
+    same_release_wheel: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "likely_fails": self.likely_fails,
+            "wheel_pythons": list(self.wheel_pythons),
+            "nearest_wheel": self.nearest_wheel,
+            "nearest_fits": self.nearest_fits,
+            "same_release_wheel": self.same_release_wheel,
         }
 
 
@@ -181,6 +212,9 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     breaks: list[Breakage] = field(default_factory=list)
     index_urls: list[str] = field(default_factory=list)
+    # how files were taken across index_urls: "first-match" (a project from the first
+    # index that has it) or "merge" (pip's way); the installer is told the same
+    index_strategy: str = "first-match"
     warnings: list[str] = field(default_factory=list)
     resolve_ms: float | None = None
     stats: dict[str, Any] = field(default_factory=dict)  # metadata requests, bytes, ...
@@ -221,6 +255,7 @@ class Plan:
             "breaks": [b.to_json() for b in self.breaks],
             "download_size": self.download_size,
             "index_urls": list(self.index_urls),
+            "index_strategy": self.index_strategy,
             "warnings": list(self.warnings),
             "resolve_ms": self.resolve_ms,
             "stats": dict(self.stats),

@@ -157,7 +157,7 @@ def test_conflict_json_is_data(resolver_index: IndexServer) -> None:
     assert doc["causes"][0]["version"] == "3.0"
     assert doc["causes"][0]["requires_python"] == ">=3.12"
     way = next(w for w in doc["ways_out"] if w["kind"] == "other-version")
-    assert way["message"] == "alpha 2.0 supports your Python 3.11."
+    assert way["message"] == "alpha 2.0 supports your Python 3.11.0."  # patch kept
     assert way["action"] == {
         "kind": "use-requirement",
         "requirement": "alpha==2.0",

@@ -1,12 +1,20 @@
-"""Check ``platform``: no file fits this platform, or one must be built from source."""
+"""Check ``platform``: no file fits this platform, or one must be built from source.
+
+A build is predicted from what the resolver's ``BuildForecast`` read on the index: a
+release whose wheels stop at an older Python is said to be very likely to fail, with
+its ways out (the nearest release with a wheel, a kernel or a new environment with a
+Python it has wheels for). It stays a warning, not a blocker: the forecast is a strong
+guess from the index, not a failed build, and a user with the right toolchain may
+still want to try.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..environment import Environment
-from ..plan import Conflict, Finding, Plan, WayOut
-from .context import AdviceContext, Subject, installing
+from ..plan import Action, BuildForecast, Conflict, Finding, Plan, WayOut
+from .context import AdviceContext, Subject, installing, join_words, switch_kernel_action
 from .python_support import requirement_name
 
 CHECK = "platform"
@@ -101,7 +109,71 @@ def _build_tools_words(env: Environment) -> tuple[str, dict[str, Any]]:
     return words, details
 
 
-def _sdist_findings(plan: Plan, env: Environment) -> list[Finding]:
+def _failing_build(
+    action: Action, forecast: BuildForecast, env: Environment, ctx: AdviceContext
+) -> Finding:
+    """A release whose wheels stop at an older Python: the build very likely fails."""
+    pythons = list(forecast.wheel_pythons)
+    newest = pythons[-1]
+    message = (
+        f"{action.name} {action.version} would be built from source, and that build is very "
+        f"likely to fail: its wheels stop at Python {newest} (it has wheels for Python "
+        f"{join_words(pythons)}, none for {env.python_version}). A compiled release older "
+        "than the Python it is built for rarely builds on it. Ways out:"
+    )
+    ways: list[str] = []
+    actions: list[dict[str, Any]] = []
+    if forecast.nearest_wheel is not None:
+        pin = f"{action.name}=={forecast.nearest_wheel}"
+        if forecast.nearest_fits:
+            ways.append(
+                f"{pin}, the nearest release with a wheel for this Python (it fits the rest "
+                "of the request)"
+            )
+            label = f"Use {action.name} {forecast.nearest_wheel}"
+            actions.append({"kind": "use-requirement", "requirement": pin, "label": label})
+        else:
+            ways.append(
+                f"{pin}, the nearest release with a wheel for this Python (but it does not "
+                "fit the rest of the request as it stands)"
+            )
+    kernel = next(
+        (
+            k
+            for k in ctx.other_kernels
+            if ".".join((k.get("python_version") or "").split(".")[:2]) in pythons
+        ),
+        None,
+    )
+    if kernel is not None:
+        shown = kernel.get("display_name") or kernel.get("name")
+        ways.append(
+            f"the kernel {shown}, whose Python has wheels for {action.name} {action.version}"
+        )
+        actions.append(switch_kernel_action(kernel))
+    else:
+        ways.append(
+            f"a kernel with Python {newest}, which has wheels for {action.name} {action.version}"
+        )
+    ways.append(f"a new environment with Python {newest} for this project")
+    actions.append({"kind": "other-python", "python": newest, "label": f"Use Python {newest}"})
+    message += " " + "; ".join(ways) + "."
+    return Finding(
+        check=CHECK,
+        severity="warning",
+        message=message,
+        action=actions[0],
+        details={
+            "name": action.name,
+            "version": action.version,
+            "filename": action.file.filename if action.file else None,
+            "build": forecast.to_json(),
+            "actions": actions,
+        },
+    )
+
+
+def _sdist_findings(plan: Plan, env: Environment, ctx: AdviceContext) -> list[Finding]:
     builds = [a for a in installing(plan) if a.file is not None and a.file.kind == "sdist"]
     if not builds:
         return []
@@ -109,6 +181,34 @@ def _sdist_findings(plan: Plan, env: Environment) -> list[Finding]:
     findings = []
     for action in builds:
         assert action.file is not None
+        build = action.file.build
+        if build is not None and build.likely_fails:
+            findings.append(_failing_build(action, build, env, ctx))
+            continue
+        if build is not None and build.same_release_wheel is not None:
+            pin = f"{action.name}=={build.same_release_wheel}"
+            message = (
+                f"{action.name} {action.version} will be built from source because that "
+                f"exact build was asked for; {action.name} {build.same_release_wheel} is the "
+                "same release as a wheel that fits, with nothing to build."
+            )
+            label = f"Use {action.name} {build.same_release_wheel}"
+            findings.append(
+                Finding(
+                    check=CHECK,
+                    severity="warning",
+                    message=message + (f" {words}" if words else ""),
+                    action={"kind": "use-requirement", "requirement": pin, "label": label},
+                    details={
+                        "name": action.name,
+                        "version": action.version,
+                        "filename": action.file.filename,
+                        "build": build.to_json(),
+                        **tool_details,
+                    },
+                )
+            )
+            continue
         message = (
             f"{action.name} {action.version} will be built from source (there is no wheel "
             f"for {describe_platform(env)}): that needs a C compiler and Python's headers "
@@ -135,4 +235,4 @@ def _sdist_findings(plan: Plan, env: Environment) -> list[Finding]:
 def check_platform(subject: Subject, env: Environment, ctx: AdviceContext) -> list[Finding]:
     if isinstance(subject, Conflict):
         return _conflict_findings(subject, env)
-    return _sdist_findings(subject, env)
+    return _sdist_findings(subject, env, ctx)

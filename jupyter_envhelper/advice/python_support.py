@@ -60,7 +60,7 @@ def _project(cause: Cause) -> str:
 
 
 def _sentence(cause: Cause, name: str, env: Environment) -> str:
-    have = ".".join(env.python_version.split(".")[:2])
+    have = env.python_version  # with its patch: Requires-Python can name one (>=3.13.2)
     subject = f"{name} {cause.version}" if cause.version else name
     if cause.requires_python:
         return f"{subject} needs Python {cause.requires_python}; this kernel has {have}."

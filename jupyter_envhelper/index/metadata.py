@@ -1,7 +1,10 @@
 """Core metadata (METADATA, PKG-INFO, ``.metadata`` files) parsed into ``CoreMetadata``.
 
-Broken entries never raise: an invalid Requires-Dist is skipped, an invalid
-Requires-Python becomes None, and both are recorded in ``warnings``.
+Broken entries never raise: an invalid Requires-Python becomes None, and an invalid
+Requires-Dist is read the way uv reads it when that is unambiguous (``six (>=1.*)`` is
+``six>=1``: a wildcard only goes with ``==`` and ``!=``) and kept in that form, or else
+skipped; all of them are recorded in ``warnings`` and in ``repaired_requires_dist`` /
+``invalid_requires_dist``, so the resolver can say what it planned and why.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import io
+import re
 import tarfile
 import zipfile
 
@@ -20,6 +24,25 @@ from packaging.version import InvalidVersion, Version
 from .models import CoreMetadata, DistributionFile, MetadataSource
 
 MAX_METADATA_BYTES = 16 * 1024 * 1024
+
+# ``>=1.*``, ``<2.0.*``, ``~=1.4.*``: a wildcard after an ordering operator.
+_ORDERED_WILDCARD = re.compile(r"(>=|<=|~=|>|<)(\s*)([0-9][0-9A-Za-z.!+]*?)\.\*")
+_TRAILING_COMMA = re.compile(r",\s*(?=\)|$)")
+
+
+def lenient_requirement(text: str) -> Requirement | None:
+    """``text`` (not valid PEP 508) as uv's lenient parser reads it, or None when that
+    reading is not one of the unambiguous repairs: a wildcard after an ordering
+    operator is dropped (``>=1.*`` -> ``>=1``) and a trailing comma is ignored.
+    Only the part before the marker is touched."""
+    head, sep, marker = text.partition(";")
+    fixed = _TRAILING_COMMA.sub("", _ORDERED_WILDCARD.sub(r"\1\2\3", head.rstrip()))
+    if fixed == head.rstrip():
+        return None
+    try:
+        return Requirement(fixed + (f"; {marker.strip()}" if sep else ""))
+    except InvalidRequirement:
+        return None
 
 
 def _one(message: email.message.Message, key: str) -> str | None:
@@ -57,11 +80,23 @@ def parse_core_metadata(
             )
             version = file.version
     requires: list[Requirement] = []
+    repaired: dict[str, str] = {}
+    invalid: list[str] = []
     for line in _all(message, "Requires-Dist"):
         try:
             requires.append(Requirement(line))
         except InvalidRequirement:
-            warnings.append(f"Ignored an invalid requirement in {file.filename}: {line!r}")
+            lenient = lenient_requirement(line)
+            if lenient is None:
+                invalid.append(line)
+                warnings.append(f"Ignored an invalid requirement in {file.filename}: {line!r}")
+                continue
+            requires.append(lenient)
+            repaired[line] = str(lenient)
+            warnings.append(
+                f"Read the invalid requirement {line!r} in {file.filename} as "
+                f"{str(lenient)!r}, as uv does."
+            )
     requires_python = None
     rp_text = _one(message, "Requires-Python")
     if rp_text is not None:
@@ -95,6 +130,8 @@ def parse_core_metadata(
         import_names=_all(message, "Import-Name"),
         dynamic=_all(message, "Dynamic"),
         warnings=warnings,
+        repaired_requires_dist=repaired,
+        invalid_requires_dist=invalid,
     )
 
 

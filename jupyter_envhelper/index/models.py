@@ -119,6 +119,10 @@ class CoreMetadata:
     import_names: list[str] = field(default_factory=list)
     dynamic: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Invalid Requires-Dist lines: {as written: as uv reads it} for those read leniently
+    # (they are in ``requires_dist`` in that form), and the unreadable ones (left out).
+    repaired_requires_dist: dict[str, str] = field(default_factory=dict)
+    invalid_requires_dist: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:

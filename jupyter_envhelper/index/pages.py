@@ -1,8 +1,9 @@
 """Reading Simple Repository API pages: PEP 691 JSON and PEP 503 HTML.
 
 Both formats become the same ``DistributionFile`` list. A page we cannot read at
-all raises ``IndexUnavailable``; a single bad file entry (unknown file type,
-invalid version or specifier) is skipped and explained in ``ProjectPage.warnings``.
+all (bad JSON, or a body with no HTML in it) raises ``IndexUnavailable``; a single bad
+file entry (unknown file type, invalid version or specifier) is skipped and explained in
+``ProjectPage.warnings``.
 """
 
 from __future__ import annotations
@@ -202,8 +203,10 @@ class _AnchorParser(HTMLParser):
         self.api_version: str | None = None
         self._current: dict[str, str | None] | None = None
         self._text: list[str] = []
+        self.tags = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags += 1
         if tag == "a":
             self._close()
             self._current = dict(attrs)
@@ -248,6 +251,14 @@ def _parse_html(body: bytes, url: str) -> _AnchorParser:
 
 def parse_project_html(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
     parser = _parse_html(body, page_url)
+    if parser.tags == 0 and body.strip():
+        # Not HTML at all (binary or plain text under text/html): an empty project it
+        # is not, so say so rather than "the index has no files for it".
+        raise IndexUnavailable(
+            f"The index at {redact_url(page_url)} sent a page for {project} that could not "
+            "be read (it is neither a JSON nor an HTML project page).",
+            detail=body[:80].decode("utf-8", "replace"),
+        )
     api_version = _check_api_version(parser.api_version, page_url)
     base = urljoin(page_url, parser.base) if parser.base else page_url
     page = ProjectPage(

@@ -5,8 +5,9 @@
 ``requirements`` and ``candidates`` (the resolver's types), ``factory`` (files,
 versions and dependencies for the target), ``fetching`` (thread/loop bridge with
 speculative prefetch), ``provider`` (resolvelib glue), ``explain`` (conflicts in
-words, with checked ways out), ``breaks`` (installed packages a plan would break),
-``resolve`` (the entry points).
+words, with checked ways out), ``builds`` (will a chosen sdist build? the forecast
+from the index), ``breaks`` (installed packages a plan would break), ``resolve`` (the
+entry points).
 
 Choices, where pip and uv leave room:
 
@@ -21,7 +22,9 @@ Choices, where pip and uv leave room:
   ``2.1.0+cu121``; among equal public versions the un-labelled release is preferred,
   then labels in PEP 440 order; ``==2.1.0+cpu`` pins the variant. (pip would take the
   highest label, ``+cu121``; the advice layer knows the GPU, so the planner does not
-  guess a CUDA build.)
+  guess a CUDA build.) A fitting wheel comes before any sdist-only build of the same
+  public version, though: ``1.2.3+foo`` (a wheel) beats ``1.2.3`` (an sdist only), as
+  pip and uv choose, so a build is never planned while a wheel of that release fits.
 - Files: the best-ranked compatible wheel per version by the target's
   ``supported_tags()``; an sdist only when no wheel fits (its action's file kind is
   "sdist": it needs a build). Requires-Python is checked on files (as the index

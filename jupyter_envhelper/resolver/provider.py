@@ -85,9 +85,15 @@ class CountingReporter(BaseReporter[ResolverRequirement, Candidate, str]):
     def __init__(self) -> None:
         self.rounds = 0
         self.backtracks = 0
+        self.rejected: dict[str, int] = {}  # canonical name -> candidates rejected
+        self.tried: dict[str, set[str]] = {}  # canonical name -> versions pinned
 
     def starting_round(self, index: int) -> None:
         self.rounds = index + 1
 
+    def pinning(self, candidate: Candidate) -> None:
+        self.tried.setdefault(candidate.name, set()).add(str(candidate.version))
+
     def rejecting_candidate(self, criterion: Any, candidate: Candidate) -> None:
         self.backtracks += 1
+        self.rejected[candidate.name] = self.rejected.get(candidate.name, 0) + 1

@@ -38,7 +38,8 @@ def normalize(name: str) -> str:
 
 @dataclass
 class Fault:
-    """A misbehaviour. ``mode``: ``broken-page`` (malformed JSON/HTML), ``status``
+    """A misbehaviour. ``mode``: ``broken-page`` (malformed JSON/HTML), ``garbage-page``
+    (bytes that are no page at all), ``empty-page`` (a valid page without files), ``status``
     (answer ``status``, e.g. 500), ``hang`` (sleep ``seconds``, bounded, then answer),
     ``drip`` (send the body in ``chunk``-byte pieces every ``seconds``).
     ``times`` limits it to the first N matching requests; ``files`` extends a project
@@ -426,6 +427,15 @@ class _Handler(BaseHTTPRequestHandler):
                 + project.encode()
                 + b"-notaversion.tar.gz</a>\n<a href="
             )
+            fault = None
+        elif fault is not None and fault.mode == "garbage-page":
+            body = b"\x1f\x8b\x08\x00 not a page \xff\xfe\x00 at all"
+            fault = None
+        elif fault is not None and fault.mode == "empty-page":
+            body = (
+                f"<!DOCTYPE html>\n<html><head><title>Links for {project}</title></head>"
+                f"<body><h1>Links for {project}</h1>\n</body></html>\n"
+            ).encode()
             fault = None
         else:
             body = index.project_json(project) if as_json else index.project_html(project)
