@@ -10,11 +10,17 @@ target interpreter. Tags are computed with explicit ``packaging.tags`` calls fro
 - ``interpreter`` / ``markers`` / ``platform`` / ``paths`` / ``environment`` /
   ``installers``: as the probe reported them (see ``probe.py``)
 - ``index``: ``{"pip": {...}, "uv": {...}}`` with credentials in URLs replaced by ``***``
+  (at any depth; the text of uv configuration files is left out)
+- ``installer_config``: the effective configuration of the installer this target's
+  user installs with (``index.config.InstallerSettings.to_json``) and ``summary``, the
+  same in words ("Packages come from PyPI and a local wheel folder; capped by ...")
 - ``distributions``: list, sorted by canonical name, each with ``name``, ``canonical_name``,
   ``version``, ``summary``, ``requires``, ``requires_python``, ``installer``,
   ``editable``, ``direct_url``, ``top_level``, ``location``
-- ``accelerators``: the probe's part plus ``cuda`` (the CUDA version to target, or
-  null), ``cuda_source`` and ``summary`` (one line)
+- ``accelerators``: the probe's part (NVIDIA ``devices`` and ``device_count``, AMD
+  ``rocm`` agents, Apple ``mps``, and ``not_detected``: what was looked for and why it
+  was not found) plus ``cuda`` (the CUDA version to target, or null), ``cuda_source``
+  and ``summary`` (one line)
 - ``build_tools``: ``{"compilers": {name: path}, "include_dir", "python_h"}`` (what
   building an sdist needs), or null when unknown
 - ``warnings``: list of ``{"code", "message"}``
@@ -62,6 +68,7 @@ class Distribution:
     top_level: tuple[str, ...] = ()
     location: str | None = None
     metadata_dir: str | None = None
+    requested: bool = False  # a REQUESTED file: installed by name, not as a dependency
 
     @property
     def canonical_name(self) -> str:
@@ -82,6 +89,7 @@ class Distribution:
             top_level=tuple(data.get("top_level") or ()),
             location=data.get("location"),
             metadata_dir=data.get("metadata_dir"),
+            requested=bool(data.get("requested")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -97,6 +105,7 @@ class Distribution:
             "requires_python": self.requires_python,
             "provides_extra": list(self.provides_extra),
             "installer": self.installer,
+            "requested": self.requested,
             "editable": self.editable,
             "direct_url": direct,
             "top_level": list(self.top_level),
@@ -104,19 +113,20 @@ class Distribution:
         }
 
 
+def _redacted(value: Any) -> Any:
+    """A copy with credentials in every URL, at any depth, replaced by ``***``; the
+    text of uv configuration files is left out (it may hold an index password)."""
+    if isinstance(value, str):
+        return redact_url(value) if "://" in value else value
+    if isinstance(value, Mapping):
+        return {k: _redacted(v) for k, v in value.items() if k != "text"}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(v) for v in value]
+    return copy.deepcopy(value)
+
+
 def _redact_index(index: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for tool, conf in index.items():
-        fixed: dict[str, Any] = {}
-        for key, value in (conf or {}).items():
-            if isinstance(value, str) and "://" in value:
-                fixed[key] = redact_url(value)
-            elif isinstance(value, list):
-                fixed[key] = [redact_url(v) if isinstance(v, str) else v for v in value]
-            else:
-                fixed[key] = copy.deepcopy(value)
-        out[tool] = fixed
-    return out
+    return {str(tool): _redacted(conf or {}) for tool, conf in index.items()}
 
 
 @dataclass
@@ -396,11 +406,23 @@ class Environment:
                 "here needs other permissions.",
             )
         if not installers.get("pip") and not installers.get("uv") and not installers.get("conda"):
-            add(
-                "no-installer",
-                "Neither pip nor uv is available for this Python, so nothing can be "
-                "installed into it yet.",
-            )
+            from .installers.uv import find_uv  # late: installers import this module
+
+            if find_uv(None, self) is not None:
+                add(
+                    "no-installer",
+                    "This Python has neither pip nor uv of its own, so 'pip install' in a "
+                    "terminal will not work here; installs from jupyter-envhelper use the "
+                    "uv it comes with.",
+                )
+            else:
+                add(
+                    "no-installer",
+                    "Neither pip nor uv is available for this Python, and jupyter-envhelper "
+                    "found no uv of its own, so nothing can be installed into it yet. "
+                    "Install the 'uv' package next to jupyter-envhelper, or run "
+                    "'python -m ensurepip' with this environment's Python.",
+                )
         if self.kind == "conda":
             add(
                 "conda-environment",
@@ -408,6 +430,17 @@ class Environment:
                 "the ones conda manages.",
             )
         return out
+
+    def installer_config(self) -> dict[str, Any]:
+        """The effective pip/uv configuration of this target (redacted), and in words."""
+        from .index.config import describe_settings, environment_installer, installer_settings
+
+        if self.synthetic_env:
+            return {"summary": "Packages come from PyPI (an imagined environment)."}
+        settings = installer_settings(
+            self.data.get("index") or None, environment_installer(self.data)
+        )
+        return {**settings.to_json(), "summary": describe_settings(settings)}
 
     def gpu_summary(self) -> str:
         return gpu.summary_line(self.data.get("accelerators"))
@@ -444,6 +477,7 @@ class Environment:
             "environment": copy.deepcopy(self.data.get("environment") or {}),
             "installers": copy.deepcopy(self.data.get("installers") or {}),
             "index": _redact_index(self.data.get("index") or {}),
+            "installer_config": self.installer_config(),
             "distributions": [
                 d.to_json() for _, d in sorted(self.distributions.items(), key=_first)
             ],

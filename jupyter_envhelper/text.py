@@ -6,6 +6,7 @@ functions, so both say the same thing in the same words.
 
 from __future__ import annotations
 
+import textwrap
 import time
 from typing import Any
 
@@ -129,10 +130,15 @@ def render_environment(payload: dict[str, Any], *, packages: bool = False) -> st
     installers = env.get("installers") or {}
     names = [f"{n} {v.get('version') or ''}".strip() for n, v in installers.items() if v]
     lines.append(_row("Installers", ", ".join(names) if names else "none found"))
-    index = (env.get("index") or {}).get("pip") or {}
-    extra = index.get("extra_index_urls") or []
-    index_text = index.get("index_url") or "https://pypi.org/simple/ (default)"
-    lines.append(_row("Index", index_text + (f" + {len(extra)} extra" if extra else "")))
+    config = env.get("installer_config") or {}
+    if config.get("summary"):
+        summary = str(config["summary"]).replace("\n", " ")
+        lines.append(_row("Sources", textwrap.fill(summary, 86, subsequent_indent=" " * 14)))
+    else:
+        index = (env.get("index") or {}).get("pip") or {}
+        extra = index.get("extra_index_urls") or []
+        index_text = index.get("index_url") or "https://pypi.org/simple/ (default)"
+        lines.append(_row("Index", index_text + (f" + {len(extra)} extra" if extra else "")))
     gpu = env.get("gpu") or {}
     lines.append(_row("GPU", gpu.get("summary", "unknown")))
     lines.append(_row("Packages", f"{env['package_count']} distributions"))
@@ -203,6 +209,26 @@ def render_rescue(doc: dict[str, Any]) -> str:
         )
     if dist is not None and doc.get("verdict") not in ("installed", "blocker"):
         lines.append(f"  Install it with: %envhelp install {dist['name']}")
+    return "\n".join(lines)
+
+
+def render_needs(doc: dict[str, Any]) -> str:
+    """A notebook's needs against a kernel, worst first."""
+    words = {"missing": "MISSING", "other-version": "other version", "present": "ok"}
+    lines = []
+    for need in doc["needs"]:
+        have = f" (has {need['installed_version']})" if need["installed_version"] else ""
+        why = "recorded" if need["source"] == "recorded" else f"import {', '.join(need['modules'])}"
+        optional = ", optional" if need["optional"] else ""
+        lines.append(
+            f"  {words.get(need['state'], need['state']):<14} {need['requirement']}{have}"
+            f"  [{why}{optional}]"
+        )
+    if not lines:
+        lines.append("  This notebook imports nothing outside the standard library.")
+    lines.extend(f"note: {n}" for n in doc.get("notes") or [])
+    if doc["missing"]:
+        lines.append("To install what is missing: add --install (or the panel's Install).")
     return "\n".join(lines)
 
 

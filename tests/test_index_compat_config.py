@@ -151,19 +151,24 @@ def test_config_precedence() -> None:
     assert resolve_index_config({"pip": {}}).index_url == PYPI_SIMPLE  # missing keys are fine
 
 
-def test_config_ignores_file_indexes_and_hides_credentials() -> None:
+def test_config_keeps_local_indexes_and_hides_credentials() -> None:
+    """file:// indexes and find-links folders are read from disk now (index/local.py);
+    find-links pages over HTTP are not, and say so."""
     config = resolve_index_config(
         {
             "pip": {
                 "index_url": "https://u:topsecret@corp/simple/",
                 "extra_index_urls": ["file:///w"],
-                "find_links": ["/opt/wheels"],
+                "find_links": ["/opt/wheels", "https://u:topsecret@corp/links/"],
             }
         }
     )
-    assert config.extra_index_urls == ()
-    assert any("file:///w" in w for w in config.warnings)
-    assert any("find-links" in w for w in config.warnings)
+    assert config.extra_index_urls == ("file:///w/",)
+    assert config.find_links == ("/opt/wheels",)
+    assert any("find-links" in w and "corp/links" in w for w in config.warnings)
     assert "topsecret" not in repr(config) and "topsecret" not in str(config.to_json())
+    assert "topsecret" not in repr(config.installer) and "topsecret" not in " ".join(
+        config.warnings
+    )
     with pytest.raises(ValueError, match="strategy"):
         resolve_index_config(None, strategy="random")  # type: ignore[arg-type]

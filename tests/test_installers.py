@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -43,20 +44,67 @@ def options(**kw: object) -> BackendOptions:
 
 def test_uv_argv_installs_exact_pins_after_double_dash() -> None:
     backend = UvBackend(fake_env(), "/opt/uv/bin/uv", options())
-    step = backend.install_step(
-        ["alpha==1.0", "beta==1.5"], [CLEAN_URL, "https://x.example/simple/"]
-    )
+    # the Plan's search order: extra indexes first, the main index last
+    step = backend.install_step(["alpha==1.0", "beta==1.5"], ["https://x.example/simple/"])
     assert step.argv == [
         "/opt/uv/bin/uv", "pip", "install", "--python", "/envs/demo/bin/python", "--no-config",
-        "--no-deps",
-        "--index-url", AUTH_URL, "--extra-index-url", "https://x.example/simple/",
+        "--no-deps", "--index-url", "https://x.example/simple/",
         "--", "alpha==1.0", "beta==1.5",
     ]  # fmt: skip
     assert "--break-system-packages" not in step.argv
-    # The credentials reach the process, never what is shown.
-    assert SECRET not in " ".join(step.display_argv)
+    plain = UvBackend(fake_env(), "/opt/uv/bin/uv", BackendOptions(base_env={}))
+    step = plain.install_step(["alpha==1.0"], ["https://x.example/simple/", CLEAN_URL])
+    assert step.argv[7:] == [
+        "--extra-index-url", "https://x.example/simple/", "--index-url", CLEAN_URL,
+        "--", "alpha==1.0",
+    ]  # fmt: skip
+
+
+def test_index_credentials_never_reach_argv() -> None:
+    """``ps`` shows argv to every local user: with credentials, every index URL goes
+    through the installer's environment instead (its own user's only)."""
+    uv = UvBackend(fake_env(), "/opt/uv/bin/uv", options())
+    step = uv.install_step(["alpha==1.0"], [CLEAN_URL, "https://x.example/simple/"])
+    assert SECRET not in " ".join(step.argv) and "--index-url" not in step.argv
+    assert step.env["UV_INDEX_URL"] == "https://x.example/simple/"
+    assert step.env["UV_EXTRA_INDEX_URL"] == AUTH_URL
     assert SECRET not in repr(step)
-    assert "https://***@pkgs.example.com/simple/" in step.display_argv
+    pip = PipBackend(fake_env(), options())
+    step = pip.install_step(["alpha==1.0"], [CLEAN_URL])
+    assert SECRET not in " ".join(step.argv)
+    assert step.env["PIP_INDEX_URL"] == AUTH_URL and step.env["PIP_EXTRA_INDEX_URL"] == " "
+
+
+def test_target_configuration_reaches_the_installer(tmp_path: Path) -> None:
+    """find-links, constraint files, only/no-binary of the target's pip.conf are passed
+    explicitly; credentials in the target's own extra-index-url are restored (in env)."""
+    constraints = tmp_path / "c.txt"
+    constraints.write_text("alpha<2\n")
+    env = fake_env()
+    env.data["index"] = {
+        "pip": {
+            "extra_index_urls": [AUTH_URL],
+            "find_links": ["/srv/wheels"],
+            "constraint_paths": [str(constraints)],
+            "constraints": {
+                "entries": [{"requirement": "alpha<2", "file": str(constraints), "line": 1}],
+                "files": [{"path": str(constraints), "ok": True, "error": None}],
+            },
+            "only_binary": [":all:"],
+            "no_binary": ["Beta_Two"],
+            "cwd": str(tmp_path),
+        }
+    }
+    for backend in (UvBackend(env, "/u/uv", BackendOptions(base_env={})),
+                    PipBackend(env, BackendOptions(base_env={}))):  # fmt: skip
+        step = backend.install_step(["alpha==1.0"], [CLEAN_URL, "https://pypi.org/simple/"])
+        argv = step.argv
+        assert argv[argv.index("--find-links") + 1] == "/srv/wheels"
+        assert argv[argv.index("--constraint") + 1] == str(constraints)
+        assert argv[argv.index("--only-binary") + 1] == ":all:"
+        assert argv[argv.index("--no-binary") + 1] == "beta-two"
+        assert SECRET not in " ".join(argv)
+        assert AUTH_URL in step.env.values()
 
 
 def test_pip_argv_and_environment() -> None:

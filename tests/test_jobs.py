@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from jupyter_envhelper.environment import Environment
+from jupyter_envhelper.index.config import installer_settings
 from jupyter_envhelper.jobs import (
     EnvironmentBusy,
     EnvironmentChanged,
@@ -240,7 +241,11 @@ async def test_pip_backend(
     record = runner.store.get(job.id)
     assert record is not None
     assert "Successfully installed" in record["log_tail"]
-    assert "/opt/wheels" not in record["log_tail"]  # PIP_FIND_LINKS is not let in
+    # find-links reach pip only as the target's own configuration names them (the
+    # plan was made with the same), never through a stray PIP_FIND_LINKS of the server's
+    links = [ln for ln in record["log_tail"].splitlines() if ln.startswith("Looking in links")]
+    configured = installer_settings(env.data["index"]).find_links
+    assert links == ([f"Looking in links: {', '.join(configured)}"] if configured else [])
     assert record["after"]["alpha"]["version"] == "1.0"
     assert not marker.exists()
 
@@ -403,7 +408,9 @@ async def test_credentials_reach_the_installer_but_not_the_logs(
     job = await run_job(runner, plan_for(env, server, ["alpha==1.0"]), env)
     assert job.state == "succeeded", job.to_json()["outcome"]
     lines = [e.line or "" for e in job.event_list]
-    assert any("***@127.0.0.1" in line for line in lines)
+    # the index URL travels in the installer's environment (argv is public): the log
+    # shows it redacted, before the command
+    assert any("_INDEX_URL=http://***@127.0.0.1" in line for line in lines)
     record = runner.store.get(job.id)
     assert record is not None
     assert "s3cret-pw" not in str(record) and "s3cret-pw" not in str(job.to_json(with_events=True))

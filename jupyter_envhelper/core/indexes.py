@@ -10,31 +10,62 @@ serve the next request.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 from ..environment import Environment
 from ..index import IndexClient, resolve_index_config
-from .config import CoreConfig
+from ..index.config import environment_installer
+from ..index.local import LocalIndexClient
+from .config import CoreConfig, index_url_problem
 
 
 class IndexPool:
     def __init__(self, config: CoreConfig) -> None:
         self.config = config
         self._clients: dict[tuple[Any, ...], IndexClient] = {}
+        self._usable: set[str] = set()  # index URLs given with requests, checked once
 
-    def client(self, env: Environment | None, *, index_url: str | None = None) -> IndexClient:
+    def client(
+        self,
+        env: Environment | None,
+        *,
+        index_url: str | None = None,
+        first_index: str | None = None,
+    ) -> IndexClient:
+        """``first_index``: an index the core chose (a PyTorch backend) asked before
+        the others, so first-match takes torch and its family from it."""
         config = self.config
+        if index_url and index_url not in self._usable:
+            problem = index_url_problem(index_url, "--index-url")
+            if problem is not None:
+                raise problem
+            self._usable.add(index_url)
         index = resolve_index_config(
             (env.data.get("index") if env is not None else None) or None,
             index_url=index_url or config.index_url or None,
             extra_index_urls=config.extra_index_urls,
             strategy=config.index_strategy,
+            installer=environment_installer(env.data) if env is not None else "pip",
         )
-        key = (index.search_order, index.strategy)
+        if first_index:
+            index = replace(index, extra_index_urls=(first_index, *index.extra_index_urls))
+        # The target's installer settings (constraints, find-links, binary policy) are
+        # part of the key: two kernels with other pip.conf files get other clients.
+        key = (index.search_order, index.strategy, index.find_links, index.no_index,
+               index.installer)  # fmt: skip
         client = self._clients.get(key)
         if client is None:
             http_cache = os.path.join(config.resolved_cache_dir, "http")
-            client = IndexClient(index, cache_dir=http_cache, timeout=config.index_timeout)
+            client = LocalIndexClient(
+                index,
+                cache_dir=http_cache,
+                timeout=config.index_timeout,
+                # the whole request, not only the gaps between bytes: a slow-drip
+                # answer must not hold a plan for longer than the setting says
+                total_timeout=config.index_timeout,
+                download_timeout=config.plan_timeout,
+            )
             self._clients[key] = client
         return client
 

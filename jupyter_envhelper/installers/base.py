@@ -12,9 +12,17 @@ Rules every backend keeps:
   for removals, checked again here (``check_pin``/``check_name``) and placed after
   ``--`` so no value can ever be read as an option;
 - ``--no-deps``: the Plan already resolved everything, the installer must not choose;
-- index URLs come from the Plan; credentials are put back from configuration
-  (``CredentialStore``) and exist only in the argv handed to the process: everything
-  that is shown or logged goes through ``redact_argv`` / ``redact_url``.
+- index URLs come from the Plan (in its search order: extra indexes first, the main
+  index last); credentials are put back from configuration (``CredentialStore``: the
+  server's settings and the target's own pip/uv configuration) and never reach an
+  argv (``ps`` shows argv to every local user): when an index URL holds credentials,
+  all index URLs go to the process through its environment (``PIP_INDEX_URL`` /
+  ``UV_INDEX_URL`` and the extra-index variables), readable by that user alone.
+  Everything that is shown or logged goes through ``redact_argv`` / ``redact_url``;
+- the target's own installer configuration (``InstallerSettings``: find-links,
+  constraint files, only/no-binary, no-index) is passed explicitly
+  (``Backend.policy_args``), so the installer takes the files the Plan was made from,
+  whichever installer runs.
 """
 
 from __future__ import annotations
@@ -28,9 +36,11 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from ..environment import Environment
 from ..errors import BadRequest
+from ..index.config import InstallerSettings, environment_installer, installer_settings
 from ..index.credentials import redact_url, split_credentials
 
 Phase = Literal["resolving", "downloading", "installing", "verifying", "done"]
@@ -67,6 +77,10 @@ def check_pin(pin: str) -> str:
     name, sep, version = pin.partition("==")
     if not sep or not _NAME.fullmatch(name) or not _VERSION.fullmatch(version):
         raise BadRequest(f"{redact_url(pin)[:80]!r} is not an exact pin like 'name==1.0'.")
+    try:
+        Version(version)  # PEP 440, so the installer reads the pin as the Plan meant it
+    except InvalidVersion:
+        raise BadRequest(f"{pin[:80]!r} does not pin a PEP 440 version.") from None
     return pin
 
 
@@ -118,10 +132,13 @@ class Step:
     env: dict[str, str]
     purpose: Literal["install", "uninstall"]
     packages: tuple[str, ...] = ()
+    shown_env: tuple[str, ...] = ()  # variables that name sources, shown before argv
 
     @property
     def display_argv(self) -> list[str]:
-        return redact_argv(self.argv)
+        """What the log shows: ``NAME=value`` of ``shown_env``, then argv, redacted."""
+        shown = [f"{k}={self.env[k]}" for k in self.shown_env if k in self.env]
+        return redact_argv([*shown, *self.argv])
 
     def __repr__(self) -> str:  # never show credentials, not even in a traceback
         return f"Step({self.display_argv!r}, purpose={self.purpose!r})"
@@ -135,6 +152,7 @@ class Progress:
     package: str | None = None
     file_done: str | None = None  # canonical name of a package whose download finished
     all_downloaded: bool = False
+    building: str | None = None  # canonical name of a package whose build from source began
 
 
 @dataclass(frozen=True)
@@ -217,17 +235,71 @@ class Backend(ABC):
             raise BadRequest("This environment has no interpreter to install into.")
         return exe
 
-    def index_args(self, index_urls: Sequence[str]) -> list[str]:
-        """``--index-url`` (first) and ``--extra-index-url`` (rest), credentials restored."""
+    @property
+    def settings(self) -> InstallerSettings:
+        """The target's own installer configuration (what the Plan was made with)."""
+        data = self.environment.data
+        return installer_settings(data.get("index") or None, environment_installer(data))
+
+    def credential_store(self) -> CredentialStore:
+        """Configured URLs with their credentials: the server's, then the target's."""
+        settings = self.settings
+        own = [u for u in (settings.index_url, *settings.extra_index_urls) if u]
+        return CredentialStore((*self.options.credentials.urls, *own, *settings.find_links))
+
+    def index_sources(
+        self, index_urls: Sequence[str], variables: tuple[str, str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """argv and environment naming the indexes of ``index_urls`` (search order:
+        extras first, the main index last), with credentials restored.
+
+        Without credentials: ``--extra-index-url`` per extra, then ``--index-url``.
+        With any: nothing on argv; ``variables`` (main, extras) carry them instead.
+        """
+        store = self.credential_store()
+        real = [store.restore(u) for u in index_urls]
+        if not real:
+            return [], {}
+        main, extras = real[-1], real[:-1]
+        if any(split_credentials(u)[1] is not None for u in real):
+            env = {variables[0]: main}
+            if extras:
+                env[variables[1]] = " ".join(extras)
+            return [], env
         args: list[str] = []
-        for i, url in enumerate(index_urls):
-            real = self.options.credentials.restore(url)
-            args += ["--index-url" if i == 0 else "--extra-index-url", real]
-        return args
+        for url in extras:
+            args += ["--extra-index-url", url]
+        return [*args, "--index-url", main], {}
+
+    def policy_args(self) -> tuple[list[str], list[str]]:
+        """(argv for find-links, constraints, binary formats, no-index; find-links that
+        hold credentials, for the environment) from the target's configuration."""
+        settings = self.settings
+        store = self.credential_store()
+        args: list[str] = []
+        secret_links: list[str] = []
+        for link in settings.find_links:
+            real = store.restore(link) if "://" in link else link
+            if split_credentials(real)[1] is not None:
+                secret_links.append(real)
+            else:
+                args += ["--find-links", real]
+        for path in settings.constraint_files:
+            args += ["--constraint", path]
+        for name in settings.only_binary:
+            args += ["--only-binary", name]
+        for name in settings.no_binary:
+            args += ["--no-binary", name]
+        if settings.no_index:
+            args.append("--no-index")
+        return args, secret_links
 
     @abstractmethod
-    def install_step(self, pins: Sequence[str], index_urls: Sequence[str]) -> Step:
-        """Install exactly ``pins`` (``name==version`` or ``name @ URL``), nothing else."""
+    def install_step(
+        self, pins: Sequence[str], index_urls: Sequence[str], *, strategy: str = "first-match"
+    ) -> Step:
+        """Install exactly ``pins`` (``name==version`` or ``name @ URL``), nothing else,
+        taking files across ``index_urls`` by ``strategy``, as the plan did."""
 
     @abstractmethod
     def uninstall_step(self, names: Sequence[str]) -> Step:

@@ -66,7 +66,9 @@ class CondaBackend(Backend):
         env["CONDA_ALWAYS_YES"] = "true"
         return env
 
-    def install_step(self, pins: Sequence[str], index_urls: Sequence[str]) -> Step:
+    def install_step(
+        self, pins: Sequence[str], index_urls: Sequence[str], *, strategy: str = "first-match"
+    ) -> Step:
         checked = [check_pin(p) for p in pins]
         by_url = [pin_name(p) for p in checked if is_url_pin(p)]
         if by_url:

@@ -8,8 +8,11 @@ dropped in a notebook directory is never run.
 
 uv configuration files are not read (``--no-config``): the Plan names the indexes,
 and a ``uv.toml`` or ``pyproject.toml`` near the server's working directory must not
-add sources. Proxies, certificates (``SSL_CERT_FILE``, ``UV_NATIVE_TLS``) and netrc
-credentials still apply through the environment.
+add sources. What the *target's* configuration says (its pip.conf or uv.toml:
+find-links, constraints, only/no-binary) is passed explicitly instead
+(``Backend.policy_args``), and index credentials through ``UV_INDEX_URL`` /
+``UV_EXTRA_INDEX_URL``, never argv. Proxies, certificates (``SSL_CERT_FILE``,
+``UV_NATIVE_TLS``) and netrc credentials still apply through the environment.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def find_uv(configured: str | None = None, environment: Environment | None = Non
 
 
 _ADDED = re.compile(r"^\s*\+\s+([A-Za-z0-9][A-Za-z0-9._-]*)==")
-_BUILDING = re.compile(r"^\s*Build(?:ing|t)\s+([A-Za-z0-9][A-Za-z0-9._-]*)")
+_BUILDING = re.compile(r"^\s*Buil(?:ding|t)\s+([A-Za-z0-9][A-Za-z0-9._-]*)")
 _DOWNLOADING = re.compile(r"^\s*Download(?:ing|ed)\s+([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -83,13 +86,26 @@ class UvBackend(Backend):
             args.append("--break-system-packages")
         return args
 
-    def install_step(self, pins: Sequence[str], index_urls: Sequence[str]) -> Step:
+    def install_step(
+        self, pins: Sequence[str], index_urls: Sequence[str], *, strategy: str = "first-match"
+    ) -> Step:
         checked = [check_pin(p) for p in pins]
         argv = [self.uv_path, "pip", "install", *self._common(), "--no-deps"]
-        argv += self.index_args(index_urls)
-        argv += ["--", *checked]
+        if strategy == "merge" and len(index_urls) > 1:
+            # the plan took the best version across indexes (pip's way): uv's default
+            # (the first index that has the project) could not find a pin from another
+            argv += ["--index-strategy", "unsafe-best-match"]
+        index_args, index_env = self.index_sources(
+            index_urls, ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL")
+        )
+        policy, secret_links = self.policy_args()
+        argv += [*index_args, *policy, "--", *checked]
+        env = {**self._env(), **index_env}
+        if secret_links:
+            env["UV_FIND_LINKS"] = ",".join(secret_links)
         names = tuple(pin_name(p) for p in checked)
-        return Step(argv=argv, env=self._env(), purpose="install", packages=names)
+        shown = (*index_env, *(["UV_FIND_LINKS"] if secret_links else []))
+        return Step(argv=argv, env=env, purpose="install", packages=names, shown_env=shown)
 
     def uninstall_step(self, names: Sequence[str]) -> Step:
         checked = [check_name(n) for n in names]
@@ -109,7 +125,8 @@ class UvBackend(Backend):
         if match:
             done = text.startswith(("Built", "Downloaded"))
             name = canonicalize_name(match[1])
-            return Progress(package=name, file_done=name if done else None)
+            building = name if text.startswith("Building ") else None
+            return Progress(package=name, file_done=name if done else None, building=building)
         match = _ADDED.match(line)
         if match:
             return Progress(package=canonicalize_name(match[1]))

@@ -55,6 +55,23 @@ def _stat_sig(path: str | None) -> list[Any]:
     return [path, st.st_mtime_ns, st.st_size]
 
 
+def _config_paths(doc: Mapping[str, Any]) -> list[str]:
+    """The installer configuration files the probe looked at (existing or not) and the
+    constraint files they name: editing, adding or removing one makes a new probe."""
+    out: list[str] = []
+    for section in (doc.get("index") or {}).values():
+        if not isinstance(section, Mapping):
+            continue
+        for item in section.get("config_files") or ():
+            if isinstance(item, Mapping) and isinstance(item.get("path"), str):
+                out.append(item["path"])
+        constraints = section.get("constraints") or {}
+        for item in constraints.get("files") or () if isinstance(constraints, Mapping) else ():
+            if isinstance(item, Mapping) and isinstance(item.get("path"), str):
+                out.append(item["path"])
+    return out
+
+
 def _signature(python: str, doc: Mapping[str, Any]) -> list[Any]:
     paths = doc.get("paths") or {}
     watched = [python]
@@ -62,6 +79,7 @@ def _signature(python: str, doc: Mapping[str, Any]) -> list[Any]:
         if paths.get(key):
             watched.append(paths[key])
     watched.extend(paths.get("distribution_dirs") or ())
+    watched.extend(_config_paths(doc))
     seen: set[str] = set()
     out = []
     for path in watched:

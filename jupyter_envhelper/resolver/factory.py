@@ -29,6 +29,7 @@ from .candidates import (
     ReleaseCandidate,
     version_order,
 )
+from .constraints import ResolverPolicy
 from .direct import DirectWheel
 from .fetching import IndexBridge
 from .requirements import (
@@ -68,8 +69,11 @@ class Factory:
         allow_prereleases: bool = False,
         upgrade: Iterable[str] = (),
         direct: Mapping[str, DirectWheel] | None = None,
+        policy: ResolverPolicy | None = None,
     ) -> None:
         self.env = env
+        # the target's constraints, binary formats and pre-release setting (constraints.py)
+        self.policy = policy or ResolverPolicy()
         self.bridge = bridge
         self.allow_prereleases = allow_prereleases
         self.upgrade = frozenset(canonicalize_name(n) for n in upgrade)
@@ -82,6 +86,9 @@ class Factory:
         self.direct: dict[str, DirectWheel] = dict(direct or {})  # canonical name -> wheel
         self._releases: dict[str, list[Release]] = {}
         self._dependencies: dict[tuple[str, str, frozenset[str]], list[ResolverRequirement]] = {}
+        # canonical name -> {parent's canonical name: the first such parent, "top 1.0"}:
+        # how a conflict deep in the graph is traced back to what the user asked for.
+        self.dependents: dict[str, dict[str, str]] = {}
 
     # -- files and releases ---------------------------------------------------------------
     def file_rank(self, file: DistributionFile) -> tuple[int, int] | None:
@@ -105,10 +112,10 @@ class Factory:
         for file in page.files:
             by_version.setdefault(file.version, []).append(file)
         out: list[Release] = []
-        for version in sorted(by_version, key=version_order, reverse=True):
-            files = by_version[version]
+        for version, files in by_version.items():
             fitting = [f for f in files if self.python_ok(f)]
-            ranked = [(r, f) for f in fitting if (r := self.file_rank(f)) is not None]
+            allowed = [f for f in fitting if self.policy.file_allowed(f)]
+            ranked = [(r, f) for f in allowed if (r := self.file_rank(f)) is not None]
             if ranked:
                 # Non-yanked first, then wheels by tag rank, then the sdist.
                 ranked.sort(key=lambda item: (item[1].yanked, item[0]))
@@ -118,6 +125,7 @@ class Factory:
                 out.append(Release(version, None, "requires-python", texts[0] if texts else None))
             else:
                 out.append(Release(version, None, "no-compatible-file"))
+        out.sort(key=release_order, reverse=True)
         self._releases[key] = out
         return out
 
@@ -174,14 +182,19 @@ class Factory:
         incompatible: Iterable[Candidate],
     ) -> list[Candidate]:
         if identifier == PYTHON_IDENTIFIER:
+            # The one candidate, unless resolvelib has ruled it out: ignoring that made
+            # backjumping offer it again forever (the round limit instead of a conflict).
             ok = all(r.specifier.contains(self.python, prereleases=True) for r in requirements)
-            return [PythonCandidate(self.python)] if ok else []
+            if not ok or any(c.identifier == PYTHON_IDENTIFIER for c in incompatible):
+                return []
+            return [PythonCandidate(self.python)]
         name, extras = split_identifier(identifier)
         specifier = SpecifierSet()
         for req in requirements:
             specifier &= req.specifier
             if isinstance(req, SpecifierRequirement) and req.display_name != req.name:
                 self.display_names.setdefault(name, req.display_name)
+        specifier = self.policy.narrow(name, specifier)  # the target's constraints
         bad = {c.version for c in incompatible}
         bases = [c for c in self._base_matches(name, specifier) if c.version not in bad]
         if extras:
@@ -217,7 +230,7 @@ class Factory:
         found = [c for c in found if c.version != installed.version]
         if name in self.upgrade:
             found.append(installed)
-            found.sort(key=lambda c: version_order(c.version), reverse=True)
+            found.sort(key=lambda c: release_order(Release(c.version, c.file)), reverse=True)
             return found
         return [installed, *found]  # change as little as possible
 
@@ -262,6 +275,28 @@ class Factory:
         rp = str(metadata.requires_python) if metadata.requires_python else None
         return list(metadata.requires_dist), rp
 
+    def note_metadata(self, candidate: ReleaseCandidate) -> None:
+        """Warn about invalid Requires-Dist in the metadata of a candidate the plan
+        installs: what it says, what the plan made of it, what each installer does."""
+        if candidate.installed is not None or candidate.file is None:
+            return
+        metadata = self.bridge.metadata(candidate.file)
+        shown = candidate.format_for_error()
+        for written, read in metadata.repaired_requires_dist.items():
+            self.warn(
+                f"{shown} declares the dependency {written!r}, which is not valid (a "
+                f"wildcard such as .* only goes with == and !=). uv reads it as {read} and "
+                f"installs that, and so does this plan. pip 24.1 and newer skip {shown} "
+                "because of it (they take another version, or fail); older pip reads it "
+                "as uv does."
+            )
+        for written in metadata.invalid_requires_dist:
+            self.warn(
+                f"{shown} declares the dependency {written!r}, which no installer can "
+                "read: the plan leaves it out, so that dependency will be missing unless "
+                "you install it yourself. pip 24.1 and newer skip this version altogether."
+            )
+
     def active_requirements(
         self, candidate: ReleaseCandidate, extras: frozenset[str] = frozenset()
     ) -> list[Requirement]:
@@ -295,6 +330,9 @@ class Factory:
             if req.url:
                 self._url_dependency(base, req)
         out.extend(SpecifierRequirement.from_packaging(r) for r in reqs)
+        for req in reqs:
+            parents = self.dependents.setdefault(canonicalize_name(req.name), {})
+            parents.setdefault(base.name, base.format_for_error())
         names = (canonicalize_name(r.name) for r in reqs)
         self.bridge.prefetch(n for n in names if n not in self.direct)
         self._dependencies[key] = out
@@ -315,6 +353,17 @@ class Factory:
     def warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
+
+
+def release_order(release: Release) -> tuple[Version, bool, bool, Version]:
+    """Sort key, best last: ``version_order``, except that among equal public versions
+    a release with a wheel that fits beats one that would be built from source
+    (``1.2.3+foo`` with a wheel before ``1.2.3`` as an sdist only, as pip and uv choose:
+    they take the higher version, and a build is never planned while a wheel of the
+    same release fits)."""
+    public, plain, version = version_order(release.version)
+    wheel = release.file is not None and release.file.kind == "wheel"
+    return public, wheel, plain, version
 
 
 def _parse(text: str) -> Requirement | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,18 +22,30 @@ from resolvelib.resolvers import Result
 from ..environment import Environment
 from ..errors import BadRequest, EnvHelperError, IndexTimeout, NotFound
 from ..index import IndexClient, redact_url
-from ..plan import Action, ActionKind, Conflict, FileChoice, Plan, ResolutionConflict, TargetSummary
+from ..plan import (
+    Action,
+    ActionKind,
+    BuildForecast,
+    Conflict,
+    FileChoice,
+    Plan,
+    ResolutionConflict,
+    TargetSummary,
+)
 from ..validation import parse_requirement, parse_requirements
 from .breaks import find_breaks
+from .builds import forecast_builds
 from .candidates import Candidate, ExtrasCandidate, ReleaseCandidate
+from .constraints import ResolverPolicy, explain_constraints
 from .direct import DirectWheel, collect, direct_wheel
-from .explain import UserRequirement, build_conflict, too_deep
+from .explain import Retry, UserRequirement, build_conflict, too_deep
 from .factory import Factory, requirement_texts
 from .fetching import DEFAULT_TIMEOUT, IndexBridge
 from .provider import CountingReporter, Provider
 from .requirements import PYTHON_IDENTIFIER, ResolverRequirement, SpecifierRequirement
 
 MAX_ROUNDS = 2000
+RETRY_ROUNDS = 300  # a way out that needs more searching than this is not offered
 ResolverResult = Result[ResolverRequirement, Candidate, str]
 
 
@@ -51,11 +63,39 @@ def target_summary(env: Environment, kernel: str | None = None) -> TargetSummary
 
 
 def _resolve(
-    factory: Factory, requirements: Sequence[SpecifierRequirement], reporter: CountingReporter
+    factory: Factory,
+    requirements: Sequence[SpecifierRequirement],
+    reporter: CountingReporter,
+    max_rounds: int = MAX_ROUNDS,
 ) -> ResolverResult:
     provider = Provider(factory, [r.identifier for r in requirements])
     resolver: Resolver[ResolverRequirement, Candidate, str] = Resolver(provider, reporter)
-    return resolver.resolve(list(requirements), max_rounds=MAX_ROUNDS)
+    return resolver.resolve(list(requirements), max_rounds=max_rounds)
+
+
+def _retry(factory: Factory) -> Retry:
+    """A bounded resolution with other requirements, for checking a way out."""
+
+    def retry(requirements: list[SpecifierRequirement]) -> dict[str, Version] | None:
+        try:
+            result = _resolve(factory, requirements, CountingReporter(), RETRY_ROUNDS)
+        except (ResolutionImpossible, ResolutionTooDeep):
+            return None
+        return {
+            c.name: c.version for c in result.mapping.values() if isinstance(c, ReleaseCandidate)
+        }
+
+    return retry
+
+
+def _constrained_versions(factory: Factory) -> dict[str, list[str]]:
+    """Usable versions, newest first, of every constrained project the index has."""
+    out: dict[str, list[str]] = {}
+    for name in factory.policy.constraints:
+        releases = factory.releases(name)
+        if releases:
+            out[name] = [str(r.version) for r in releases if r.usable]
+    return out
 
 
 def _resolve_or_explain(
@@ -63,28 +103,23 @@ def _resolve_or_explain(
     user: Sequence[UserRequirement],
     target: TargetSummary,
     reporter: CountingReporter,
-) -> ResolverResult | Conflict:
-    """Runs in the worker thread."""
+) -> tuple[ResolverResult, dict[str, BuildForecast]] | Conflict:
+    """Runs in the worker thread: the result and its build forecasts, or the conflict."""
+    requested = [u.requirement for u in user]
     try:
-        return _resolve(factory, [u.requirement for u in user], reporter)
+        result = _resolve(factory, requested, reporter)
     except ResolutionImpossible as exc:
-        infos = list(exc.causes)
+        conflict = build_conflict(list(exc.causes), factory, user, target, _retry(factory))
+        return explain_constraints(conflict, factory.policy, _constrained_versions(factory))
     except ResolutionTooDeep:
-        return too_deep(user, target, reporter.rounds)
-
-    def retry(requirements: list[SpecifierRequirement]) -> dict[str, Version] | None:
-        try:
-            result = _resolve(factory, requirements, CountingReporter())
-        except (ResolutionImpossible, ResolutionTooDeep):
-            return None
-        return {
-            c.name: c.version for c in result.mapping.values() if isinstance(c, ReleaseCandidate)
-        }
-
-    return build_conflict(infos, factory, user, target, retry)
+        return too_deep(user, target, reporter, factory)
+    chosen = [c for c in result.mapping.values() if isinstance(c, ReleaseCandidate)]
+    return result, forecast_builds(factory, chosen, requested, _retry(factory))
 
 
-def _file_choice(candidate: ReleaseCandidate, factory: Factory) -> FileChoice | None:
+def _file_choice(
+    candidate: ReleaseCandidate, factory: Factory, build: BuildForecast | None = None
+) -> FileChoice | None:
     file = candidate.file
     if file is None:
         return None
@@ -110,6 +145,7 @@ def _file_choice(candidate: ReleaseCandidate, factory: Factory) -> FileChoice | 
         yanked=file.yanked,
         yanked_reason=file.yanked_reason,
         requires_python=file.requires_python_text,
+        build=build if file.kind == "sdist" else None,
     )
 
 
@@ -128,7 +164,10 @@ def _kind(candidate: ReleaseCandidate, installed: str | None) -> ActionKind:
 
 
 def build_actions(
-    result: ResolverResult, factory: Factory, user: Sequence[UserRequirement]
+    result: ResolverResult,
+    factory: Factory,
+    user: Sequence[UserRequirement],
+    builds: Mapping[str, BuildForecast] | None = None,
 ) -> list[Action]:
     requested = {u.requirement.name: i for i, u in enumerate(user)}
     extras: dict[str, set[str]] = {}
@@ -162,6 +201,8 @@ def build_actions(
                 f"{wheel.shown}: the plan installs the wheel from that URL in its place."
             )
         chosen = sorted(extras.get(name, ()))
+        if kind != "keep":
+            factory.note_metadata(candidate)
         deps = factory.active_requirements(candidate)
         if chosen:
             deps += factory.active_requirements(candidate, frozenset(chosen))
@@ -175,7 +216,9 @@ def build_actions(
                 requested=name in requested,
                 extras=tuple(chosen),
                 required_by=tuple(required_by.get(name, ())),
-                file=_file_choice(candidate, factory) if kind != "keep" else None,
+                file=_file_choice(candidate, factory, (builds or {}).get(name))
+                if kind != "keep"
+                else None,
                 dependencies=tuple(dict.fromkeys(requirement_texts(deps))),
             )
         )
@@ -260,12 +303,15 @@ async def plan_install(
     before = client.stats.to_json()
     loop = asyncio.get_running_loop()
     bridge = IndexBridge(client, loop, timeout=timeout)
+    # the target's own installer configuration: constraints, only/no-binary, pre
+    policy = ResolverPolicy.from_settings(client.config.installer, env.markers)
     factory = Factory(
         env,
         bridge,
-        allow_prereleases=allow_prereleases,
+        allow_prereleases=allow_prereleases or policy.prereleases,
         upgrade=[u.requirement.name for u in user] if upgrade else (),
         direct=direct,
+        policy=policy,
     )
     bridge.speculator = factory
     reporter = CountingReporter()
@@ -285,7 +331,7 @@ async def plan_install(
         outcome = None
     if isinstance(outcome, Conflict):
         raise ResolutionConflict(outcome)
-    actions = build_actions(outcome, factory, user) if outcome is not None else []
+    actions = build_actions(outcome[0], factory, user, outcome[1]) if outcome else []
     changes = {
         a.canonical_name: (f"{a.name} {a.version}", Version(a.version))
         for a in actions
@@ -309,7 +355,8 @@ async def plan_install(
         actions=actions,
         breaks=find_breaks(env, changes),
         index_urls=[redact_url(u) for u in client.index_urls],
-        warnings=warnings + factory.warnings,
+        index_strategy=client.config.strategy,
+        warnings=warnings + policy.warnings + factory.warnings,
         resolve_ms=round((time.perf_counter() - started) * 1000, 1),
         stats=stats,
     )

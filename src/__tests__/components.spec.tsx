@@ -72,6 +72,29 @@ describe('EnvironmentView', () => {
     expect(container.querySelector('.jp-EnvHelper-warnings')).toBeNull();
   });
 
+  it("says where packages come from, by the kernel's own configuration", () => {
+    const response = environmentResponse();
+    const words =
+      'Packages come from PyPI and a local wheel folder (/opt/wheels); capped by ' +
+      'a constraints file (torch<=2.14.1) set in the global pip configuration ' +
+      '(/etc/xdg/pip/pip.conf).';
+    response.environment!.installer_config = { summary: words };
+    const { container } = renderEnvironment({
+      status: 'ready',
+      response,
+      error: null
+    });
+    expect(container.querySelector('.jp-EnvHelper-sources')?.textContent).toBe(
+      words
+    );
+    const plain = renderEnvironment({
+      status: 'ready',
+      response: environmentResponse(),
+      error: null
+    });
+    expect(plain.container.querySelector('.jp-EnvHelper-sources')).toBeNull();
+  });
+
   it('lists warnings', () => {
     const response = environmentResponse();
     response.environment!.writable = false;
@@ -240,6 +263,39 @@ describe('PackageDetails', () => {
 
     fireEvent.click(screen.getByText('← Back'));
     expect(onBack).toHaveBeenCalled();
+  });
+
+  it("says whether torch's build runs on this machine's GPU", () => {
+    render(
+      <PackageDetails
+        state={{
+          name: 'torch',
+          status: 'ready',
+          details: packageDetails({
+            name: 'torch',
+            gpu: {
+              machine:
+                'NVIDIA driver 570.86, CUDA ≤ 12.8, 1× GeForce GTX 1080 (sm_61)',
+              verdict: 'blocker',
+              message:
+                'torch 2.9.1 has GPU code for compute capability 7.0, ... only.',
+              recommended: {
+                backend: 'cu126',
+                requirement: 'torch==2.9.1+cu126',
+                index_url: 'https://download.pytorch.org/whl/cu126/'
+              }
+            }
+          }),
+          error: null
+        }}
+        trans={trans}
+        onBack={() => undefined}
+      />
+    );
+    const gpu = screen.getByLabelText('GPU');
+    expect(gpu.textContent).toContain('GTX 1080 (sm_61)');
+    expect(gpu.textContent).toContain('7.0, ... only.');
+    expect(gpu.className).toMatch(/severity-blocker/);
   });
 
   it('says when no version fits', () => {

@@ -148,6 +148,14 @@ export function EnvironmentView(props: IEnvironmentViewProps): JSX.Element {
         <dd className="jp-EnvHelper-gpu">
           {env.gpu?.summary || trans.__('No NVIDIA GPU found')}
         </dd>
+        {env.installer_config?.summary && (
+          <>
+            <dt>{trans.__('Sources')}</dt>
+            <dd className="jp-EnvHelper-sources">
+              {env.installer_config.summary}
+            </dd>
+          </>
+        )}
       </dl>
       {warnings.length > 0 && (
         <ul className="jp-EnvHelper-warnings" aria-label={trans.__('Warnings')}>
