@@ -1,40 +1,24 @@
 """NVIDIA drivers and CUDA versions: which CUDA a driver can run, and how to say it.
 
 The table is NVIDIA's "CUDA Toolkit and Corresponding Driver Versions" (Linux x86_64,
-minimum driver of each toolkit's GA release). A driver at or above a row's minimum runs
-that CUDA version; the highest such row is what ``cuDriverGetVersion`` reports.
+minimum driver of each toolkit's GA release), kept with its sources in ``gpu_facts``.
+A driver at or above a row's minimum runs that CUDA version; the highest such row is
+what ``cuDriverGetVersion`` reports.
+
+Devices count: a driver without a visible device (a container started without the
+GPU, ``cuInit`` answering CUDA_ERROR_NO_DEVICE) is no GPU, and ``no_device_reason``
+says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-#: (CUDA version, minimum Linux driver version), newest first.
-CUDA_DRIVER_TABLE: tuple[tuple[str, str], ...] = (
-    ("13.0", "580.65.06"),
-    ("12.9", "575.51.03"),
-    ("12.8", "570.26"),
-    ("12.6", "560.28.03"),
-    ("12.5", "555.42.02"),
-    ("12.4", "550.54.14"),
-    ("12.3", "545.23.06"),
-    ("12.2", "535.54.03"),
-    ("12.1", "530.30.02"),
-    ("12.0", "525.60.13"),
-    ("11.8", "520.61.05"),
-    ("11.7", "515.43.04"),
-    ("11.6", "510.39.01"),
-    ("11.5", "495.29.05"),
-    ("11.4", "470.42.01"),
-    ("11.3", "465.19.01"),
-    ("11.2", "460.27.03"),
-    ("11.1", "455.23"),
-    ("11.0", "450.36.06"),
-    ("10.2", "440.33"),
-    ("10.1", "418.39"),
-    ("10.0", "410.48"),
-)
+from . import gpu_facts
+
+#: (CUDA version, minimum Linux driver version), newest first; sources in gpu_facts.
+CUDA_DRIVER_TABLE: tuple[tuple[str, str], ...] = gpu_facts.CUDA_DRIVER_TABLE
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -109,11 +93,72 @@ def effective_cuda(accelerators: Mapping[str, Any]) -> tuple[str | None, str]:
     return None, "none"
 
 
+def judged_driver(accelerators: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The driver version every check judges, and where it comes from.
+
+    ``UV_CUDA_DRIVER_VERSION`` stands for the driver, so it goes through the same
+    checks as a detected one (minor version compatibility floors included).
+    """
+    overrides = accelerators.get("overrides") or {}
+    uv_driver = overrides.get("UV_CUDA_DRIVER_VERSION")
+    if uv_driver and version_tuple(str(uv_driver)):
+        return str(uv_driver), "UV_CUDA_DRIVER_VERSION"
+    if accelerators.get("driver_version"):
+        return str(accelerators["driver_version"]), "driver"
+    return None, "none"
+
+
+#: cuInit's answer when the driver is loaded and no device is visible.
+CUDA_ERROR_NO_DEVICE = 100
+
+
+def device_count(accelerators: Mapping[str, Any]) -> int | None:
+    """How many NVIDIA devices are visible: a number, or None when nobody could tell."""
+    devices = accelerators.get("devices") or []
+    if devices:
+        return len(devices)
+    lib = accelerators.get("libcuda") or {}
+    if lib.get("loaded"):
+        if lib.get("init_result") == CUDA_ERROR_NO_DEVICE:
+            return 0
+        if lib.get("init_result") == 0 and lib.get("device_count") == 0:
+            return 0
+    smi = accelerators.get("nvidia_smi") or {}
+    if smi.get("ok"):
+        return 0
+    return None
+
+
+def no_device_reason(accelerators: Mapping[str, Any]) -> str | None:
+    """Why a machine with an NVIDIA driver has no usable GPU, in words; None otherwise."""
+    acc = accelerators
+    driver, source = judged_driver(acc)
+    overrides = acc.get("overrides") or {}
+    if overrides.get("CONDA_OVERRIDE_CUDA") is not None or source == "UV_CUDA_DRIVER_VERSION":
+        return None  # a declared machine: its devices are not ours to count
+    if device_count(acc) != 0:
+        return None
+    if driver is None and not acc.get("cuda_driver_version"):
+        return None
+    lib = acc.get("libcuda") or {}
+    how = (
+        "cuInit answered CUDA_ERROR_NO_DEVICE"
+        if lib.get("init_result") == CUDA_ERROR_NO_DEVICE
+        else "it lists 0 devices"
+    )
+    shown = _short_driver(str(driver)) if driver else f"(CUDA {acc.get('cuda_driver_version')})"
+    why = f"the NVIDIA driver {shown} is loaded but no GPU device is visible ({how})"
+    hidden = (acc.get("overrides") or {}).get("CUDA_VISIBLE_DEVICES")
+    if hidden is not None:
+        return why + f": CUDA_VISIBLE_DEVICES={hidden!r} hides them"
+    return why + ": a container started without the GPU (docker --gpus) looks like this"
+
+
 def _short_driver(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def _device_counts(devices: list[Mapping[str, Any]]) -> str:
+def device_counts(devices: Sequence[Mapping[str, Any]]) -> str:
     groups: dict[tuple[str, str], int] = {}
     for dev in devices:
         name = str(dev.get("name") or "unknown GPU")
@@ -150,13 +195,41 @@ def summary_line(accelerators: Mapping[str, Any] | None) -> str:
             label += f" ({source})"
         parts.append(label)
     if devices:
-        parts.append(_device_counts(devices))
-    elif driver:
-        parts.append("no usable GPU")
+        parts.append(device_counts(devices))
+    elif driver or (source == "driver" and cuda):
+        if not driver:
+            parts.insert(0, "NVIDIA driver")
+        parts.append("no GPU device visible" if device_count(acc) == 0 else "no usable GPU")
+    others = _other_accelerators(acc)
     if not parts:
         line = "No NVIDIA GPU found"
+        why = next(
+            (n.get("reason") for n in acc.get("not_detected") or () if n.get("kind") == "nvidia"),
+            None,
+        )
+        if why:
+            line += f": {why}"
         toolkit = acc.get("toolkit") or {}
         if toolkit.get("version"):
             line += f" (CUDA toolkit {toolkit['version']} installed)"
-        return line
-    return ", ".join(parts)
+        return "; ".join([*others, line]) if others else line
+    return "; ".join([", ".join(parts), *others])
+
+
+def _other_accelerators(acc: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    rocm = acc.get("rocm") or {}
+    agents = [str(a) for a in rocm.get("agents") or []]
+    if agents:
+        groups: dict[str, int] = {}
+        for agent in agents:
+            groups[agent] = groups.get(agent, 0) + 1
+        listed = ", ".join(f"{n}× {gfx}" for gfx, n in groups.items())
+        version = f" {rocm['version']}" if rocm.get("version") else ""
+        out.append(f"AMD GPU (ROCm{version}): {listed}")
+    elif rocm.get("driver"):
+        out.append("AMD GPU driver (kfd) loaded, no GPU agent visible")
+    mps = acc.get("mps") or {}
+    if mps.get("available"):
+        out.append("Apple GPU (Metal/MPS; no CUDA on macOS)")
+    return out

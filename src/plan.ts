@@ -148,9 +148,16 @@ export class PlanModel implements IDisposable {
     switch (action.kind) {
       case 'use-requirement':
         if (action.requirement && this._state) {
+          // A GPU finding's build lives on a PyTorch backend index: ask for it by
+          // name, the server knows the URL.
+          const backend = action.torch_backend;
+          const options =
+            typeof backend === 'string' && backend
+              ? { ...this._state.options, torch_backend: backend }
+              : this._state.options;
           return this.open(
             withRequirement(this._state.requirements, action.requirement),
-            this._state.options
+            options
           );
         }
         break;
@@ -231,7 +238,10 @@ export class PlanModel implements IDisposable {
         requirements: plan.requirements.length
           ? plan.requirements
           : state.requirements,
-        fingerprint: state.response!.fingerprint
+        fingerprint: state.response!.fingerprint,
+        ...(state.options.torch_backend
+          ? { torch_backend: state.options.torch_backend }
+          : {})
       });
       if (this._state === null) {
         return job;

@@ -111,13 +111,24 @@ def test_newer_major_than_the_driver_is_a_blocker(fake_gpu: FakeGPU) -> None:
         "torch 2.4.0 and 2 NVIDIA libraries need CUDA 12.4, but the NVIDIA driver here "
         "(470.82) supports CUDA 11.4 at most"
     )
+    # the way out: the full-support driver, the minor-compatibility floor, and a real build
     assert (
-        "Update the NVIDIA driver to 550.54.14 or newer, or use a build for CUDA 11.4."
-        in finding.message
+        "Update the NVIDIA driver to 550.54.14 or newer (full support); any 525.60.13 or "
+        "newer runs CUDA 12.x builds (minor version compatibility)." in finding.message
     )
-    assert finding.action is not None
-    assert finding.action["requirement"] == "torch==2.4.0+cu118"
+    assert (
+        "The build that comes closest here is the CUDA 11.8 build torch==2.4.0+cu118 from "
+        "https://download.pytorch.org/whl/cu118/." in finding.message
+    )
+    assert finding.action == {
+        "kind": "use-requirement",
+        "requirement": "torch==2.4.0+cu118",
+        "index_url": "https://download.pytorch.org/whl/cu118/",
+        "torch_backend": "cu118",
+        "label": "Plan torch==2.4.0+cu118 instead",
+    }
     assert finding.details["driver"]["cuda"] == "11.4"
+    assert finding.details["recommended"]["level"] == "warn"  # 11.8 on 11.4: minor compat
 
 
 def test_newer_minor_is_a_warning_about_minor_version_compatibility(fake_gpu: FakeGPU) -> None:
@@ -176,8 +187,15 @@ def test_no_gpu_and_a_cuda_build_offers_the_cpu_build(no_gpu_env: dict[str, str]
         "index_url": "https://download.pytorch.org/whl/cpu",
         "label": "Use the CPU build of torch (190 MB)",
     }
-    no_alternative = check_gpu(torch_from_pypi(), env, AdviceContext())
-    assert no_alternative[0].action is None
+    # not looked up on any index: the CPU build is still named, a plan against its index
+    [unconfirmed] = check_gpu(torch_from_pypi(), env, AdviceContext())
+    assert unconfirmed.action == {
+        "kind": "use-requirement",
+        "requirement": "torch==2.4.0+cpu",
+        "index_url": "https://download.pytorch.org/whl/cpu/",
+        "torch_backend": "cpu",
+        "label": "Plan torch==2.4.0+cpu instead",
+    }
 
 
 def test_no_gpu_and_a_cpu_build_is_silent(no_gpu_env: dict[str, str]) -> None:
@@ -191,7 +209,9 @@ def test_cpu_build_on_a_gpu_machine_is_info(fake_gpu: FakeGPU) -> None:
     [finding] = check_gpu(plan(act("install", "torch", "2.4.0+cpu", requested=True)), env, CTX)
     assert finding.severity == "info"
     assert "CPU-only build: this machine has NVIDIA A100 (CUDA 12.2)" in finding.message
-    assert finding.action is not None and finding.action["requirement"] == "torch==2.4.0+cu118"
+    # the newest build of 2.4.0 this driver runs natively: cu121 (cu124 needs 12.4)
+    assert "the CUDA 12.1 build torch==2.4.0+cu121" in finding.message
+    assert finding.action is not None and finding.action["requirement"] == "torch==2.4.0+cu121"
 
 
 def test_overrides_are_honoured(fake_gpu: FakeGPU) -> None:

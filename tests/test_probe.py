@@ -300,7 +300,11 @@ def test_cuda_wheels_torch_and_overrides(venv_factory, no_gpu_env: dict[str, str
     assert acc["torch"] == {"version": "2.3.0+cu121", "cuda": "12.1", "cpu_only": False,
                             "source": "local-version"}  # fmt: skip
     assert acc["cuda_wheels"] == [{"name": "nvidia-cublas-cu12", "version": "12.1.3.1"}]
-    assert acc["overrides"] == {"CONDA_OVERRIDE_CUDA": "", "UV_CUDA_DRIVER_VERSION": "535.104.05"}
+    assert acc["overrides"] == {
+        "CONDA_OVERRIDE_CUDA": "",
+        "UV_CUDA_DRIVER_VERSION": "535.104.05",
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES"),
+    }
 
     python = venv_factory("torchy2", tool="venv")
     site = site_packages(python)

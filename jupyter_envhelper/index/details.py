@@ -54,6 +54,8 @@ async def package_details(
         "index_url": page.index_url,
         "warnings": list(page.warnings),
         "versions": rows,
+        # of the version described (fit, else latest): what a GPU check reads
+        "requires_dist": [str(r) for r in meta.requires_dist] if meta else None,
     }
 
 

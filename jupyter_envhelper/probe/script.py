@@ -668,6 +668,7 @@ def _read_distribution(location: str, entry: str) -> dict[str, Any] | None:
         "requires_python": headers.get("requires_python"),
         "provides_extra": headers["provides_extra"],
         "installer": None,
+        "requested": False,
         "editable": False,
         "direct_url": None,
         "top_level": [],
@@ -679,6 +680,7 @@ def _read_distribution(location: str, entry: str) -> dict[str, Any] | None:
         return dist
     if "INSTALLER" in files:
         dist["installer"] = (_read_text(os.path.join(meta_dir, "INSTALLER")) or "").strip() or None
+    dist["requested"] = "REQUESTED" in files  # PEP 376: asked for by name, not a dependency
     if "direct_url.json" in files:
         try:
             direct = _json_loads(_read_text(os.path.join(meta_dir, "direct_url.json")) or "null")
@@ -840,7 +842,141 @@ def _pip_config_files() -> list[tuple[str, str]]:
     return files
 
 
+def _truthy(value: str) -> bool | None:
+    """pip's strtobool: None for a value that is neither."""
+    text = value.strip().lower()
+    if text in ("y", "yes", "t", "true", "on", "1"):
+        return True
+    if text in ("n", "no", "f", "false", "off", "0"):
+        return False
+    return None
+
+
+_PIP_KEYS = (
+    "index-url",
+    "extra-index-url",
+    "find-links",
+    "no-index",
+    "trusted-host",
+    "constraint",
+    "no-binary",
+    "only-binary",
+    "pre",
+    "cert",
+)
+
+
+def _expand_vars(line: str) -> str:
+    """``${NAME}`` (POSIX names) replaced from the environment, as pip's req_file does."""
+    start = line.find("${")
+    while start >= 0:
+        end = line.find("}", start)
+        if end < 0:
+            break
+        name = line[start + 2 : end]
+        ok = name and all(c.isupper() or c.isdigit() or c == "_" for c in name)
+        value = os.environ.get(name) if ok else None
+        if value:
+            line = line[:start] + value + line[end + 1 :]
+            start = line.find("${", start + len(value))
+        else:
+            start = line.find("${", end)
+    return line
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) with ``\\`` continuations joined and comments removed."""
+    out = []
+    buffer, first = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not buffer:
+            first = number
+        if raw.endswith("\\") and not raw.endswith("\\\\"):
+            buffer += raw[:-1]
+            continue
+        line = buffer + raw
+        buffer = ""
+        if line.lstrip().startswith("#"):
+            continue
+        cut = line.find(" #")
+        tab = line.find("\t#")
+        cuts = [c for c in (cut, tab) if c >= 0]
+        if cuts:
+            line = line[: min(cuts)]
+        line = _expand_vars(line).strip()
+        if line:
+            out.append((first, line))
+    if buffer.strip():
+        out.append((first, _expand_vars(buffer).strip()))
+    return out
+
+
+def _option_value(line: str, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        if line == name:
+            return ""
+        if line.startswith((name + "=", name + " ")):
+            return line[len(name) + 1 :].strip()
+        if len(name) == 2 and line.startswith(name):  # -cfile
+            return line[2:].strip()
+    return None
+
+
+def _is_url(text: str) -> bool:
+    head = text.split(":", 1)[0].lower()
+    return "://" in text and head in ("http", "https", "file")
+
+
+def read_constraint_files(paths: list[str], base: str | None = None) -> dict[str, Any]:
+    """Every constraint of ``paths`` (nested ``-c``/``-r`` followed, relative to the file
+    that names them, as pip's req_file does); missing or unreadable files are listed."""
+    entries: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def one(path: str, parent: str | None, depth: int) -> None:
+        if _is_url(path):
+            if not path.lower().startswith("file:"):
+                files.append(
+                    {"path": path, "ok": False, "error": "remote constraint files are not read"}
+                )
+                return
+            path = path.split("://", 1)[1]
+        path = os.path.expanduser(path)
+        if not os.path.isabs(path):
+            path = os.path.join(parent if parent is not None else (base or os.getcwd()), path)
+        path = os.path.normpath(path)
+        if path in seen or depth > 10:
+            return
+        seen.add(path)
+        if not os.path.isfile(path):
+            files.append({"path": path, "ok": False, "error": "no such file"})
+            return
+        text = _read_text(path)
+        if text is None:
+            files.append({"path": path, "ok": False, "error": "cannot be read"})
+            return
+        files.append({"path": path, "ok": True, "error": None})
+        for number, line in _logical_lines(text):
+            nested = _option_value(line, ("-c", "--constraint", "-r", "--requirement"))
+            if nested:
+                one(nested, os.path.dirname(path), depth + 1)
+                continue
+            if line.startswith("-"):
+                entries.append({"option": line, "file": path, "line": number})
+                continue
+            entries.append({"requirement": line, "file": path, "line": number})
+
+    for path in paths:
+        one(path, None, 0)
+    return {"entries": entries, "files": files}
+
+
 def pip_index_info() -> dict[str, Any]:
+    """pip's effective settings for ``install``, read as pip reads them
+    (pip/_internal/configuration.py, cli/parser.py): files in the order global, user,
+    site (``<prefix>/pip.conf``), ``PIP_CONFIG_FILE``; within them ``[global]`` then
+    ``[install]``; then ``PIP_*`` variables; empty values are dropped."""
     env_file = os.environ.get("PIP_CONFIG_FILE")
     files = []
     if env_file != os.devnull:
@@ -850,8 +986,7 @@ def pip_index_info() -> dict[str, Any]:
             files.append((kind, path))
         if env_file:
             files.append(("env", env_file))
-    values: dict[str, str] = {}
-    sources: dict[str, str] = {}
+    merged: dict[str, dict[str, tuple[str, str]]] = {"global": {}, "install": {}}
     listed = []
     for kind, path in files:
         sections = _read_ini(path) if os.path.isfile(path) else None
@@ -859,36 +994,109 @@ def pip_index_info() -> dict[str, Any]:
         if sections is None:
             continue
         for section in ("global", "install"):
-            options = sections.get(section) or {}
-            for key in ("index-url", "extra-index-url", "find-links", "no-index", "trusted-host"):
-                if key in options:
-                    values[key] = options[key]
-                    sources[key] = path
-    for key in ("index-url", "extra-index-url", "find-links", "no-index", "trusted-host"):
+            for key, value in (sections.get(section) or {}).items():
+                merged[section][key] = (value, kind + ":" + path)
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}  # key -> file path or "env:PIP_..."
+    levels: dict[str, str] = {}  # key -> global | user | site | env | env-var
+    for section in ("global", "install"):
+        for key, (value, where) in merged[section].items():
+            if key in _PIP_KEYS and value:
+                values[key] = value
+                levels[key], sources[key] = where.split(":", 1)
+    for key in _PIP_KEYS:
         var = "PIP_" + key.upper().replace("-", "_")
         if os.environ.get(var):
             values[key] = os.environ[var]
             sources[key] = "env:" + var
-    no_index = values.get("no-index", "").strip().lower() in ("1", "true", "yes", "on")
+            levels[key] = "env-var"
+    no_index = _truthy(values.get("no-index", "")) is True
+    find_links = []
+    for link in values.get("find-links", "").split():
+        expanded = link if _is_url(link) else os.path.expanduser(link)
+        local = not _is_url(link) and os.path.exists(expanded)
+        find_links.append(os.path.abspath(expanded) if local else link)
+    constraint_paths = values.get("constraint", "").split()
     return {
         "index_url": values.get("index-url", "").strip() or None,
         "extra_index_urls": values.get("extra-index-url", "").split(),
-        "find_links": values.get("find-links", "").split(),
+        "find_links": find_links,
         "trusted_hosts": values.get("trusted-host", "").split(),
         "no_index": no_index,
+        "constraint_paths": constraint_paths,
+        "constraints": read_constraint_files(constraint_paths),
+        "no_binary": values.get("no-binary", "").split(),
+        "only_binary": values.get("only-binary", "").split(),
+        "pre": _truthy(values.get("pre", "")) is True,
+        "cert": values.get("cert") or None,
+        "cwd": os.getcwd(),
         "config_files": listed,
         "sources": sources,
+        "levels": levels,
     }
+
+
+def _uv_config_files() -> list[dict[str, Any]]:
+    """uv's configuration files, as uv-settings finds them: ``UV_CONFIG_FILE`` alone,
+    else the nearest project ``uv.toml`` / ``pyproject.toml`` with ``[tool.uv]`` (from
+    the working directory up), the user's and the system's ``uv.toml``; the text goes
+    to the caller, which parses TOML (no TOML reader before Python 3.11)."""
+    env = os.environ
+    if _truthy(env.get("UV_NO_CONFIG", "")) is True:
+        return []
+    found = []
+
+    def add(kind: str, path: str) -> bool:
+        text = _read_text(path, 65536) if os.path.isfile(path) else None
+        if text is None:
+            return False
+        if os.path.basename(path) == "pyproject.toml" and "[tool.uv" not in text:
+            return False
+        found.append({"kind": kind, "path": path, "text": text})
+        return True
+
+    if env.get("UV_CONFIG_FILE"):
+        add("env", env["UV_CONFIG_FILE"])
+        return found
+    here = os.getcwd()
+    while True:
+        if add("project", os.path.join(here, "uv.toml")) or add(
+            "project", os.path.join(here, "pyproject.toml")
+        ):
+            break
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    home = os.path.expanduser("~")
+    config_home = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    add("user", os.path.join(config_home, "uv", "uv.toml"))
+    for d in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep):
+        if d and add("system", os.path.join(d, "uv", "uv.toml")):
+            break
+    else:
+        add("system", "/etc/uv/uv.toml")
+    return found
 
 
 def uv_index_info() -> dict[str, Any]:
     env = os.environ
+    constraint_paths = (env.get("UV_CONSTRAINT") or "").split()
     return {
         "index_url": env.get("UV_INDEX_URL") or None,
         "default_index": env.get("UV_DEFAULT_INDEX") or None,
         "extra_index_urls": (env.get("UV_EXTRA_INDEX_URL") or "").split(),
         "indexes": (env.get("UV_INDEX") or "").split(),
         "find_links": (env.get("UV_FIND_LINKS") or "").replace(",", " ").split(),
+        "index_strategy": env.get("UV_INDEX_STRATEGY") or None,
+        "no_build": _truthy(env.get("UV_NO_BUILD", "")) is True,
+        "no_binary": _truthy(env.get("UV_NO_BINARY", "")) is True,
+        "prerelease": env.get("UV_PRERELEASE") or None,
+        "no_index": _truthy(env.get("UV_NO_INDEX", "")) is True,
+        "constraint_paths": constraint_paths,
+        "constraints": read_constraint_files(constraint_paths),
+        "cwd": os.getcwd(),
+        "config_files": _uv_config_files(),
     }
 
 
@@ -1021,6 +1229,7 @@ class _Accelerators:
         self.smi_child = None
         if self.smi_path and (self.cuda_child is None or not self.driver_version):
             self.smi_child = self._start_smi()
+        self.rocm = _RocmProbe()
         self.toolkit = self._toolkit()
 
     def _start_smi(self) -> _Child:
@@ -1081,6 +1290,7 @@ class _Accelerators:
             "overrides": {
                 "CONDA_OVERRIDE_CUDA": os.environ.get("CONDA_OVERRIDE_CUDA"),
                 "UV_CUDA_DRIVER_VERSION": os.environ.get("UV_CUDA_DRIVER_VERSION"),
+                "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES"),
             },
         }
         if self.cuda_child is not None:
@@ -1103,6 +1313,10 @@ class _Accelerators:
         torch = by_name.get("torch")
         if torch is not None:
             result["torch"] = torch_cuda(torch)
+        result["device_count"] = _nvidia_device_count(result)
+        result["rocm"] = self.rocm.collect()
+        result["mps"] = _mps_info()
+        result["not_detected"] = _not_detected(result, self.smi_path)
         result["elapsed_ms"] = round((time.perf_counter() - self.t0) * 1000, 2)
         return result
 
@@ -1189,6 +1403,127 @@ class _Accelerators:
         return info
 
 
+def _nvidia_device_count(result: dict[str, Any]) -> int | None:
+    """Visible NVIDIA devices; 0 when the driver answered "no device"; None: unknown."""
+    if result["devices"]:
+        return len(result["devices"])
+    lib = result.get("libcuda") or {}
+    if lib.get("loaded") and lib.get("init_result") == 100:  # CUDA_ERROR_NO_DEVICE
+        return 0
+    if lib.get("loaded") and lib.get("init_result") == 0 and lib.get("device_count") == 0:
+        return 0
+    if (result.get("nvidia_smi") or {}).get("ok"):
+        return 0
+    return None
+
+
+def _not_detected(result: dict[str, Any], smi_path: str | None) -> list[dict[str, str]]:
+    """What was looked for and not found, and why, so silence is never the answer."""
+    out = []
+    if not result["devices"]:
+        lib = result.get("libcuda") or {}
+        smi = result.get("nvidia_smi") or {}
+        if result.get("device_count") == 0:
+            reason = "the NVIDIA driver is loaded but no GPU device is visible"
+            if lib.get("init_result") == 100:
+                reason += " (cuInit: CUDA_ERROR_NO_DEVICE)"
+        elif not lib and not smi_path:
+            reason = "no NVIDIA driver (libcuda.so.1) and no nvidia-smi were found"
+        elif lib.get("error") or smi.get("error"):
+            reason = "the NVIDIA driver check failed: %s" % (lib.get("error") or smi.get("error"))
+        else:
+            reason = "no NVIDIA GPU was reported"
+        out.append({"kind": "nvidia", "reason": reason})
+    rocm = result.get("rocm") or {}
+    if not rocm.get("agents"):
+        out.append({"kind": "rocm", "reason": rocm.get("reason") or "no AMD GPU was reported"})
+    mps = result.get("mps") or {}
+    if not mps.get("available"):
+        out.append({"kind": "mps", "reason": mps.get("reason") or "not an Apple Silicon Mac"})
+    return out
+
+
+def _mps_info() -> dict[str, Any]:
+    """Apple's GPU backend: PyTorch builds for macOS arm64 use MPS (Metal), never CUDA."""
+    if getattr(sys, "platform", "") != "darwin":  # getattr: checked at run time, not by mypy
+        return {"available": False, "reason": "not macOS"}
+    machine = os.uname().machine if hasattr(os, "uname") else ""
+    if machine == "arm64":
+        return {"available": True, "source": "platform (macOS arm64)"}
+    return {"available": False, "reason": "an Intel Mac: PyTorch's MPS needs Apple Silicon"}
+
+
+_KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
+
+
+class _RocmProbe:
+    """AMD GPUs: the amdgpu kernel driver's kfd topology, else ``rocm_agent_enumerator``
+    (or ``amd-smi list``) when installed; ``gfx…`` names are what ROCm builds target."""
+
+    def __init__(self) -> None:
+        self.kfd = os.path.isdir("/sys/class/kfd")
+        self.child = None
+        self.tool = _which("rocm_agent_enumerator", ("/opt/rocm/bin",))
+        self.smi = None if self.tool else _which("amd-smi", ("/opt/rocm/bin",))
+        if self.tool:
+            self.child = _Child([self.tool], TOOL_TIMEOUT)
+        elif self.smi:
+            self.child = _Child([self.smi, "list"], TOOL_TIMEOUT)
+
+    def collect(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"driver": self.kfd, "agents": [], "source": None}
+        text = _read_text("/opt/rocm/.info/version", 256)
+        info["version"] = text.strip().split("-")[0] if text and text.strip() else None
+        if self.kfd:
+            info["agents"] = _kfd_agents()
+            info["source"] = "/sys/class/kfd"
+        if not info["agents"] and self.child is not None:
+            child = self.child.wait()
+            if child.returncode == 0 and self.tool:
+                names = [line.strip() for line in child.stdout.splitlines()]
+                info["agents"] = [n for n in names if n.startswith("gfx") and n != "gfx000"]
+                info["source"] = "rocm_agent_enumerator"
+            elif child.returncode == 0:
+                info["agents"] = _amd_smi_agents(child.stdout)
+                info["source"] = "amd-smi"
+            else:
+                info["error"] = child.error or "%s exited with code %s" % (
+                    os.path.basename(child.argv[0]),
+                    child.returncode,
+                )
+        if not info["agents"]:
+            if self.kfd:
+                info["reason"] = "the AMD kernel driver (kfd) is loaded but lists no GPU"
+            elif self.child is None:
+                info["reason"] = "no AMD GPU driver (/sys/class/kfd) and no ROCm tools found"
+            else:
+                info["reason"] = info.get("error") or "the ROCm tools list no GPU"
+        return info
+
+
+def _kfd_agents() -> list[str]:
+    try:
+        nodes = sorted(os.listdir(_KFD_NODES), key=lambda n: int(n) if n.isdigit() else 0)
+    except OSError:
+        return []
+    agents = []
+    for node in nodes:
+        text = _read_text(os.path.join(_KFD_NODES, node, "properties"), 16384) or ""
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "gfx_target_version" and value.strip().isdigit():
+                n = int(value)
+                if n:  # CPU nodes say 0; 90010 -> gfx90a, 110000 -> gfx1100
+                    major, minor, step = n // 10000, (n // 100) % 100, n % 100
+                    agents.append("gfx%d%x%x" % (major, minor, step))
+    return agents
+
+
+def _amd_smi_agents(text: str) -> list[str]:
+    """``amd-smi list`` names GPUs, not gfx targets: one ``unknown`` entry per GPU."""
+    return ["unknown" for line in text.splitlines() if line.strip().startswith("GPU:")]
+
+
 def torch_cuda(dist: dict[str, Any]) -> dict[str, Any]:
     version = dist["version"] or ""
     info = {"version": version, "cuda": None, "cpu_only": False, "source": None}
@@ -1216,6 +1551,14 @@ def torch_cuda(dist: dict[str, Any]) -> dict[str, Any]:
             return info
     for req in dist["requires"]:
         name = req.split(";")[0].split("=")[0].split(">")[0].split("<")[0].strip().lower()
+        base = name.split("[")[0].strip()
+        if base == "cuda-toolkit" or (base.startswith("nvidia-cuda-") and "-cu1" not in base):
+            # CUDA 13 wheels: no -cu13 suffix, the pin is the toolkit's version
+            pin = req.split(";")[0].partition("==")[2].strip().split(".")
+            if len(pin) >= 2 and pin[0].isdigit() and pin[1].isdigit():
+                info["cuda"] = "%s.%s" % (pin[0], pin[1])
+                info["source"] = "requirements"
+                return info
         if name.startswith("nvidia-") and "-cu" in name:
             info["cuda"] = name.rsplit("-cu", 1)[1]
             info["source"] = "requirements"

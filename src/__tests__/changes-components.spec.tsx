@@ -137,6 +137,37 @@ describe('PlanView', () => {
     });
   });
 
+  it('shows the GPU fit above the list of packages, with its one-click build', () => {
+    const action = {
+      kind: 'use-requirement',
+      requirement: 'torch==2.9.1+cu126',
+      torch_backend: 'cu126',
+      label: 'Plan torch==2.9.1+cu126 instead'
+    };
+    const response = planResponse({
+      findings: [
+        finding('info', { check: 'size', message: 'A 30 MB download.' }),
+        finding('blocker', {
+          check: 'gpu',
+          message: "NVIDIA GeForce GTX 1080 (sm_61) can't run it.",
+          action
+        })
+      ],
+      verdict: 'blocker'
+    });
+    const { container, onAction } = renderPlan(planState({ response }), false);
+    const gpu = screen.getByLabelText('GPU');
+    const body = container.querySelector('.jp-EnvHelper-planBody')!;
+    // the GPU list comes before the package list in the document
+    expect(
+      gpu.compareDocumentPosition(body) & Node.DOCUMENT_POSITION_FOLLOWING
+    ).toBeTruthy();
+    expect(gpu.textContent).toContain('GTX 1080');
+    expect(screen.getByLabelText('Findings').textContent).toContain('30 MB');
+    fireEvent.click(screen.getByText('Plan torch==2.9.1+cu126 instead'));
+    expect(onAction).toHaveBeenCalledWith(action);
+  });
+
   it('explains a conflict, its ways out and the kernels that can take it', () => {
     const { container, onAction } = renderPlan(
       planState({ response: conflictResponse() }),

@@ -76,6 +76,34 @@ describe('PlanModel', () => {
     });
   });
 
+  it('plans against the backend a GPU finding names, and installs from it', async () => {
+    void plan.open(['torch', 'numpy']);
+    api.planCalls[0].resolve(planResponse());
+    await settle();
+
+    void plan.runAction({
+      kind: 'use-requirement',
+      requirement: 'torch==2.9.1+cu126',
+      torch_backend: 'cu126',
+      index_url: 'https://download.pytorch.org/whl/cu126/',
+      label: 'Plan torch==2.9.1+cu126 instead'
+    });
+    // the backend by name, never the URL
+    expect(api.planCalls[1].args[1]).toEqual({
+      requirements: ['torch==2.9.1+cu126', 'numpy'],
+      torch_backend: 'cu126'
+    });
+    api.planCalls[1].resolve(planResponse());
+    await settle();
+    void plan.confirm();
+    expect(api.startCalls[0].args[1]).toEqual({
+      action: 'install',
+      requirements: ['pandas>=2'], // what the (fake) plan says it resolved
+      fingerprint: 'fp-1',
+      torch_backend: 'cu126'
+    });
+  });
+
   it("switches the notebook's kernel, then plans for the new one", async () => {
     void plan.open(['alpha==3.0']);
     api.planCalls[0].resolve(conflictResponse());

@@ -102,6 +102,16 @@ function DetailsBody(props: {
       >
         {details.fit.message}
       </div>
+      {details.gpu && (
+        <div
+          className={`jp-EnvHelper-gpuFit jp-EnvHelper-severity-${details.gpu.verdict}`}
+          role="status"
+          aria-label={trans.__('GPU')}
+        >
+          <div className="jp-EnvHelper-gpuMachine">{details.gpu.machine}</div>
+          {details.gpu.message && <div>{details.gpu.message}</div>}
+        </div>
+      )}
       {props.onInstall && (
         <div className="jp-EnvHelper-planButtons">
           <button

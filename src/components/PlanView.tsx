@@ -38,6 +38,8 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
   const { state, trans } = props;
   const response = state.response;
   const blockers = response?.findings.filter(f => f.severity === 'blocker');
+  const gpuFindings = response?.findings.filter(f => f.check === 'gpu') ?? [];
+  const otherFindings = response?.findings.filter(f => f.check !== 'gpu') ?? [];
   const busy = state.busy !== null || state.status === 'loading';
   let installTitle: string | undefined;
   if (blockers && blockers.length > 0) {
@@ -111,10 +113,20 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
               onAction={props.onAction}
             />
           )}
-          {response.plan && <PlanBody plan={response.plan} trans={trans} />}
-          {response.findings.length > 0 && (
+          {gpuFindings.length > 0 && (
+            // GPU fit decides which build to get: above the list of packages
             <FindingList
-              findings={response.findings}
+              findings={gpuFindings}
+              label={trans.__('GPU')}
+              trans={trans}
+              disabled={busy}
+              onAction={props.onAction}
+            />
+          )}
+          {response.plan && <PlanBody plan={response.plan} trans={trans} />}
+          {otherFindings.length > 0 && (
+            <FindingList
+              findings={otherFindings}
               trans={trans}
               disabled={busy}
               onAction={props.onAction}
@@ -360,6 +372,7 @@ function ConflictView(props: {
 
 function FindingList(props: {
   findings: IFinding[];
+  label?: string;
   trans: Trans;
   disabled: boolean;
   onAction: (action: IFindingAction) => void;
@@ -370,7 +383,10 @@ function FindingList(props: {
     (a, b) => (order[a.severity] ?? 3) - (order[b.severity] ?? 3)
   );
   return (
-    <ul className="jp-EnvHelper-findings" aria-label={trans.__('Findings')}>
+    <ul
+      className="jp-EnvHelper-findings"
+      aria-label={props.label ?? trans.__('Findings')}
+    >
       {findings.map((f, i) => (
         <li
           key={f.check + i}

@@ -6,6 +6,10 @@
  *   FAKE_CUDA_MODE            "ok" (default), "fail" (cuInit returns 100,
  *                             CUDA_ERROR_NO_DEVICE), "hang" (cuInit never returns),
  *                             "crash" (cuInit aborts the process)
+ *
+ * Like the real driver, cuInit answers CUDA_ERROR_NO_DEVICE (100) when the driver is
+ * there but no device is visible (FAKE_CUDA_DEVICES empty: a container started
+ * without the GPU).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +60,11 @@ int cuInit(unsigned int flags) {
     }
     if (mode && strcmp(mode, "crash") == 0) abort();
     if (mode && strcmp(mode, "fail") == 0) return 100;
+    {
+        char names[MAX_DEVICES][128];
+        int major[MAX_DEVICES], minor[MAX_DEVICES];
+        if (parse_devices(names, major, minor) == 0) return 100; /* CUDA_ERROR_NO_DEVICE */
+    }
     initialized = 1;
     return 0;
 }
