@@ -9,6 +9,7 @@ characters are refused with a message that says what was wrong.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -20,6 +21,23 @@ MAX_REQUIREMENT_LENGTH = 200
 MAX_REQUIREMENTS = 50
 # Characters of shell syntax that no PEP 508 requirement (operators, markers) uses.
 _SHELL = frozenset("|&$`{}")
+# PEP 508 names: letters, digits, ".", "_" and "-", starting and ending alphanumeric.
+PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+MAX_NAME_LENGTH = 100
+
+
+def parse_project_name(text: object) -> str:
+    """A project name as PEP 508 spells one (``pandas``, ``zope.interface``), or
+    BadRequest: nothing else may reach an index URL (``a?x=1``, ``../``, ``%2F``)."""
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("Give a package name, like 'pandas'.")
+    name = text.strip()
+    if len(name) > MAX_NAME_LENGTH or not PROJECT_NAME.fullmatch(name):
+        raise BadRequest(
+            f"{name[:60]!r} is not a package name: names have letters, digits, '.', '_' "
+            "and '-' only, and start and end with a letter or digit."
+        )
+    return name
 
 
 def parse_requirement(text: object, *, allow_urls: bool = False) -> Requirement:
@@ -43,8 +61,9 @@ def parse_requirement(text: object, *, allow_urls: bool = False) -> Requirement:
         raise BadRequest(f"{shown} contains non-ASCII characters, which no package name has.{hint}")
     if stripped.startswith("-"):
         raise BadRequest(
-            f"{shown} looks like an installer option; only requirements are accepted "
-            "(indexes come from the server's configuration)."
+            f"{shown} looks like an installer option; only requirements are accepted here. "
+            "Indexes are settings: c.EnvHelperApp.index_url in the Jupyter configuration, "
+            "or --index-url on the command line and in %envhelper."
         )
     if stripped.startswith((".", "/", "~")) or "\\" in stripped:
         raise BadRequest(f"{shown} looks like a path; install packages by name.")

@@ -48,7 +48,7 @@ def test_python_names_the_version_and_offers_the_newest_that_fits() -> None:
     assert finding.severity == "blocker"
     assert finding.check == "python"
     assert finding.message == (
-        "alpha 3.0 needs Python >=3.12; this kernel has 3.11. "
+        "alpha 3.0 needs Python >=3.12; this kernel has 3.11.0. "
         "alpha 2.0 is the newest that supports it."
     )
     assert finding.action == {
@@ -68,7 +68,7 @@ def test_python_cause_worded_as_the_projects_requirement_on_python() -> None:
     subject = conflict([cause], [WayOut("relax-pin", "alpha 2.0 supports Python 3.11.", pin)])
     [finding] = check_python(subject, env, CTX)
     assert finding.message == (
-        "alpha 3.0 needs Python >=3.12; this kernel has 3.11. "
+        "alpha 3.0 needs Python >=3.12; this kernel has 3.11.0. "
         "alpha 2.0 is the newest that supports it."
     )
     assert finding.details["name"] == "alpha"
@@ -367,7 +367,7 @@ def test_run_checks_sorts_blockers_first_and_names_every_check() -> None:
     assert {f.check for f in findings} == {"environment", "breaks", "size", "restart", "vulnerable"}
     assert worst(findings) == "blocker"
     assert all(f.message and isinstance(f.details, dict) for f in findings)
-    assert len(CHECKS) == 11
+    assert len(CHECKS) == 12
 
 
 def test_run_checks_on_a_clean_plan_finds_nothing() -> None:

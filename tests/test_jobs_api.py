@@ -59,7 +59,13 @@ def jp_server_config(jp_server_config: Config, job_index: IndexServer, tmp_path:
 async def post(
     jp_fetch: Any, *parts: str, body: dict[str, Any], status: int = 202
 ) -> dict[str, Any]:
-    response = await jp_fetch("envhelper", *parts, method="POST", body=json.dumps(body))
+    response = await jp_fetch(
+        "envhelper",
+        *parts,
+        method="POST",
+        body=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
     assert response.code == status
     payload: dict[str, Any] = json.loads(response.body)
     return payload
@@ -67,7 +73,10 @@ async def post(
 
 async def refused(jp_fetch: Any, body: dict[str, Any], **kwargs: Any) -> tuple[int, dict[str, Any]]:
     with pytest.raises(HTTPClientError) as info:
-        await jp_fetch("envhelper", "jobs", method="POST", body=json.dumps(body), **kwargs)
+        headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
+        await jp_fetch(
+            "envhelper", "jobs", method="POST", body=json.dumps(body), headers=headers, **kwargs
+        )
     response = info.value.response
     return info.value.code, (json.loads(response.body) if response and response.body else {})
 

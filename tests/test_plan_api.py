@@ -41,7 +41,13 @@ def jp_server_config(jp_server_config: Config, plan_index: IndexServer) -> Confi
 
 
 async def post(jp_fetch: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await jp_fetch("envhelper", path, method="POST", body=json.dumps(body))
+    response = await jp_fetch(
+        "envhelper",
+        path,
+        method="POST",
+        body=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
     assert response.code == 200
     payload: dict[str, Any] = json.loads(response.body)
     assert payload["schema"] == 1
@@ -51,7 +57,8 @@ async def post(jp_fetch: Any, path: str, body: dict[str, Any]) -> dict[str, Any]
 async def post_error(jp_fetch: Any, path: str, body: Any, **kwargs: Any) -> tuple[int, str]:
     raw = body if isinstance(body, str) else json.dumps(body)
     with pytest.raises(HTTPClientError) as info:
-        await jp_fetch("envhelper", path, method="POST", body=raw, **kwargs)
+        headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
+        await jp_fetch("envhelper", path, method="POST", body=raw, headers=headers, **kwargs)
     response = info.value.response
     message = json.loads(response.body)["message"] if response and response.body else ""
     return info.value.code, message

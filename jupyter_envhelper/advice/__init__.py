@@ -5,12 +5,14 @@ module; ``run_checks`` runs them all and sorts the findings, blockers first.
 
 - ``python``: the package needs another Python (from a Conflict)
 - ``platform``: no file for this platform; a build from source and its tools
-- ``gpu``: CUDA builds against the NVIDIA driver; CPU builds on GPU machines
+- ``gpu``: CUDA builds against the NVIDIA driver and each GPU's architecture, ROCm
+  builds against AMD GPUs, MPS on macOS; CPU builds on GPU machines; the build to get
 - ``size``: big downloads
 - ``yanked``, ``vulnerable``, ``typosquat``
 - ``environment``: PEP 668, not writable, conda-owned packages, JupyterHub persistence
 - ``breaks``: installed distributions the plan would break
 - ``restart``: modules the kernel imported that the plan replaces
+- ``server-env``: the target is the Jupyter server's own environment
 - ``conflict``: a Conflict as one blocker with its ways out
 """
 
@@ -33,6 +35,7 @@ from .cuda import check_gpu
 from .platform_support import check_platform
 from .python_support import check_python
 from .restart import check_restart
+from .server_env import check_server_env
 from .size import check_size
 from .target_env import check_environment
 from .typosquat import check_typosquat
@@ -45,6 +48,7 @@ CHECKS: tuple[Check, ...] = (
     check_python,
     check_platform,
     check_environment,
+    check_server_env,
     check_gpu,
     check_breaks,
     check_vulnerable,

@@ -14,6 +14,7 @@ from typing import Any, TypedDict, Union
 
 from packaging.utils import canonicalize_name
 
+from .. import gpu_facts
 from ..environment import Environment
 from ..plan import Action, Conflict, Finding, Plan
 
@@ -75,6 +76,8 @@ class AdviceContext:
     - ``cpu_alternatives`` / ``cuda_alternatives``: name -> ``{"requirement",
       "index_url", "size"}``: the CPU build, and the CUDA build that fits this driver.
     - ``other_kernels``: kernels that can take installs (offered when this one can't).
+    - ``server_prefix``: the Jupyter server's own ``sys.prefix``; None: not known (no
+      server, or not said).
     """
 
     size_threshold: int = 500 * MB
@@ -84,12 +87,31 @@ class AdviceContext:
     cpu_alternatives: Mapping[str, Alternative] = field(default_factory=dict)
     cuda_alternatives: Mapping[str, Alternative] = field(default_factory=dict)
     other_kernels: Sequence[KernelChoice] = ()
+    torch_index_template: str = gpu_facts.TORCH_INDEX_TEMPLATE
+    backend_alternatives: Mapping[str, Alternative] = field(default_factory=dict)
+
+    def torch_index_url(self, backend: str) -> str | None:
+        """The index of a PyTorch backend; None for a name outside the allow-list."""
+        return torch_index_url(self.torch_index_template, backend)
+
+    def backend_alternative(self, backend: str) -> Alternative | None:
+        return self.backend_alternatives.get(backend)
+
+    server_prefix: str | None = None
 
     def cpu_alternative(self, name: str) -> Alternative | None:
         return _lookup(self.cpu_alternatives, name)
 
     def cuda_alternative(self, name: str) -> Alternative | None:
         return _lookup(self.cuda_alternatives, name)
+
+
+def torch_index_url(template: str, backend: str) -> str | None:
+    """``template`` with ``{backend}`` filled in, only for an allow-listed backend name."""
+    if backend not in gpu_facts.TORCH_BACKENDS or "{backend}" not in template:
+        return None
+    url = template.replace("{backend}", backend)
+    return url if url.endswith("/") else url + "/"
 
 
 def _lookup(table: Mapping[str, Alternative], name: str) -> Alternative | None:

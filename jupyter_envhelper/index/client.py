@@ -29,6 +29,7 @@ import httpx
 from packaging.utils import canonicalize_name
 
 from ..errors import EnvHelperError, IndexTimeout, IndexUnavailable, NotFound
+from ..validation import MAX_NAME_LENGTH, PROJECT_NAME
 from .cache import DEFAULT_PAGE_FRESHNESS, HttpCache
 from .config import IndexConfig, ssl_context_from_env
 from .credentials import redact_url, split_credentials
@@ -68,6 +69,7 @@ class IndexClient:
         timeout: float = 15.0,
         connect_timeout: float = 5.0,
         total_timeout: float | None = 120.0,
+        download_timeout: float | None = None,
         max_concurrency: int = 16,
         retries: int = 3,
         backoff: float = 0.5,
@@ -98,6 +100,9 @@ class IndexClient:
         self.optimistic_metadata = optimistic_metadata
         self.allow_downloads = allow_downloads
         self.max_download_bytes = max_download_bytes
+        # a whole file (the last resort for metadata, or the project list) may take
+        # longer than a page; None: the same limit as a page
+        self.download_timeout = download_timeout
         self.warnings: list[str] = list(self.config.warnings)
         self._no_metadata_hosts: set[str] = set()
         self._pages: dict[str, asyncio.Task[ProjectPage]] = {}
@@ -130,9 +135,7 @@ class IndexClient:
     # -- projects ------------------------------------------------------------------------
     async def get_project(self, name: str) -> ProjectPage:
         """The project's files, following the configured strategy (memoised per client)."""
-        key = canonicalize_name(name)
-        if not key:
-            raise NotFound(f"{name!r} is not a valid project name.")
+        key = _request_key(name)
         task = self._pages.get(key)
         if task is None or (task.done() and task.exception() is not None):
             task = asyncio.ensure_future(self._load_project(key))
@@ -193,10 +196,13 @@ class IndexClient:
     async def project_list(self, index_url: str | None = None) -> list[str]:
         """All project names of one index (default: the main index), for search."""
         url = self.index_urls[-1] if index_url is None else self._fetcher.add_credentials(index_url)
-        page = await self._fetcher.get_page(url, ACCEPT)
+        # PyPI's list is tens of megabytes: a download, not a page, as far as time goes
+        page = await self._fetcher.get_page(url, ACCEPT, total_timeout=self.download_timeout)
         self._check_status(page.status, url)
         # A big list (PyPI's: ~900,000 names) takes a while to parse: not on the loop.
-        return await asyncio.to_thread(parse_project_list, page.body, page.content_type, page.url)
+        return await self._fetcher.in_io_thread(
+            parse_project_list, page.body, page.content_type, page.url
+        )
 
     async def project_json(self, name: str) -> dict[str, Any] | None:
         """PyPI's JSON API document for ``name`` (``<root>/pypi/<name>/json``), if offered.
@@ -205,7 +211,7 @@ class IndexClient:
         laid out like it). ``None`` means "this index publishes no such data",
         never "nothing to report": callers must say "unknown".
         """
-        key = canonicalize_name(name)
+        key = _request_key(name)
         for index_url in self.index_urls:
             if not index_url.rstrip("/").endswith("/simple"):
                 continue
@@ -245,6 +251,24 @@ class IndexClient:
     def known_size(self, file: DistributionFile) -> int | None:
         """The file's size: from its page, else from a range answer read for its metadata."""
         return file.size if file.size is not None else self._sizes.get(file.url)
+
+    async def size_of(self, url: str) -> int | None:
+        """The size of the file at ``url`` (an index file's clean URL): as a range answer
+        told it, else from a HEAD request's Content-Length; None when nobody says."""
+        known = self._sizes.get(url)
+        if known is not None:
+            return known
+        try:
+            response = await self._fetcher.request(
+                url, {"Accept-Encoding": "identity"}, method="HEAD"
+            )
+        except EnvHelperError:
+            return None
+        length = response.headers.get("content-length", "")
+        if response.status_code != 200 or not length.isdigit():
+            return None
+        self._sizes[url] = int(length)
+        return int(length)
 
     async def _get_range(self, url: str, range_header: str) -> RangeAnswer:
         answer = await self._fetcher.get_range(url, range_header)
@@ -291,7 +315,11 @@ class IndexClient:
             return self._metadata[memo_key]
         cache = self._fetcher.cache
         blob_key = self._blob_key(file)
-        cached = await asyncio.to_thread(cache.get_blob, blob_key) if cache and blob_key else None
+        cached = (
+            await self._fetcher.in_io_thread(cache.get_blob, blob_key)
+            if cache and blob_key
+            else None
+        )
         if cached is not None:
             source = cached[:32].split(b"\n", 1)[0].decode()
             result = parse_core_metadata(cached.split(b"\n", 1)[1], file, source)  # type: ignore[arg-type]
@@ -305,7 +333,7 @@ class IndexClient:
                 result = parse_core_metadata(data, file, source)  # type: ignore[arg-type]
                 if cache and blob_key:
                     blob = source.encode() + b"\n" + data
-                    await asyncio.to_thread(cache.put_blob, blob_key, blob)
+                    await self._fetcher.in_io_thread(cache.put_blob, blob_key, blob)
         for warning in result.warnings:
             self._warn(warning)
         self._metadata[memo_key] = result
@@ -361,7 +389,7 @@ class IndexClient:
         if file.size is not None and file.size > self.max_download_bytes:
             self._warn(f"{file.filename} is too big ({file.size} bytes) to download for metadata.")
             return None, "unavailable"
-        status, body = await self._fetcher.get_bytes(file.url)
+        status, body = await self._fetcher.get_bytes(file.url, total_timeout=self.download_timeout)
         if status != 200:
             self._check_status(status, file.url)
         self._fetcher.stats.full_downloads += 1
@@ -377,3 +405,12 @@ class IndexClient:
             "stats": self.stats.to_json(),
             "warnings": list(self.warnings),
         }
+
+
+def _request_key(name: str) -> str:
+    """The canonical name to put in an index URL; NotFound for anything that is not a
+    PEP 508 name (``a?x=1``, ``../x``), before a request (with credentials) is made."""
+    key = canonicalize_name(name)
+    if not key or len(key) > MAX_NAME_LENGTH or not PROJECT_NAME.fullmatch(key):
+        raise NotFound(f"{name[:60]!r} is not a valid project name.")
+    return key

@@ -3,15 +3,24 @@ timeouts, retries with backoff, credentials per host, the disk cache and counter
 
 Every failure leaves as ``IndexTimeout`` or ``IndexUnavailable`` with a redacted URL;
 a 4xx other than 429 is returned to the caller, which knows what it means.
+
+Disk work (the cache) runs on the fetcher's own small thread pool, never on the
+loop's default executor: resolvers run in default-executor threads and wait for
+pages, so a page that needed one of those threads to read the cache could wait for a
+resolver that waits for it (enough concurrent plans filled the pool and every plan
+stalled until its timeout).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,6 +34,8 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 10.0
+IO_THREADS = 4
+T = TypeVar("T")
 
 
 @dataclass
@@ -78,6 +89,14 @@ class Fetcher:
         self.stats = ClientStats()
         self._credentials: dict[str, tuple[str, str]] = {}
         self._semaphore: asyncio.Semaphore | None = None
+        self._io: ThreadPoolExecutor | None = None
+
+    async def in_io_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Run blocking disk or parsing work on the fetcher's own threads (see above)."""
+        if self._io is None:
+            self._io = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="envhelper-index-io")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._io, functools.partial(function, *args))
 
     def add_credentials(self, url: str, *, replace: bool = True) -> str:
         """Remember credentials in ``url`` for its host; return the clean URL.
@@ -104,10 +123,24 @@ class Fetcher:
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
+        if self._io is not None:
+            self._io.shutdown(wait=False, cancel_futures=True)
+            self._io = None
 
     # -- the one request path ----------------------------------------------------------
-    async def request(self, url: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """GET ``url`` with retries; 2xx/3xx/4xx (not 429) are returned."""
+    async def request(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        total_timeout: float | None = None,
+        method: str = "GET",
+    ) -> httpx.Response:
+        """GET (or ``method``) ``url`` with retries; 2xx/3xx/4xx (not 429) are returned.
+
+        Each attempt may take ``total_timeout`` seconds from start to last byte
+        (default: the fetcher's); ``timeout`` bounds each wait for bytes within it."""
+        limit = total_timeout if total_timeout is not None else self.total_timeout
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
         shown = redact_url(url)
@@ -119,12 +152,17 @@ class Fetcher:
             try:
                 async with self._semaphore:
                     response = await asyncio.wait_for(
-                        self.client.get(url, headers=dict(headers or {}), auth=self._auth(url)),
-                        self.total_timeout,
+                        self.client.request(
+                            method, url, headers=dict(headers or {}), auth=self._auth(url)
+                        ),
+                        limit,
                     )
-            except (httpx.TimeoutException, asyncio.TimeoutError):
+            except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
+                # httpx: a wait for bytes ran out; asyncio: the whole request did
+                gap = isinstance(exc, httpx.TimeoutException) or limit is None
+                waited = self.timeout if gap else limit
                 raise IndexTimeout(
-                    f"The package index did not answer in time ({self.timeout:g} s) "
+                    f"The package index did not answer in time ({waited:g} s) "
                     f"for {shown}. Check the network or proxy, or try again later."
                 ) from None
             except httpx.TransportError as exc:
@@ -151,8 +189,8 @@ class Fetcher:
             await asyncio.sleep(delay)
 
     # -- pages, with the cache -----------------------------------------------------------
-    async def get_page(self, url: str, accept: str) -> Page:
-        entry = await asyncio.to_thread(self.cache.load, url, accept) if self.cache else None
+    async def get_page(self, url: str, accept: str, *, total_timeout: float | None = None) -> Page:
+        entry = await self.in_io_thread(self.cache.load, url, accept) if self.cache else None
         if entry is not None and entry.is_fresh(self.page_freshness):
             self.stats.cache_hits += 1
             return Page(
@@ -163,12 +201,12 @@ class Fetcher:
                 from_cache=True,
             )
         headers = {"Accept": accept, **(entry.validators() if entry else {})}
-        response = await self.request(url, headers)
+        response = await self.request(url, headers, total_timeout=total_timeout)
         final = str(response.url)
         if response.status_code == 304 and entry is not None and self.cache is not None:
             self.stats.revalidated += 1
             fresh_headers = {k.lower(): v for k, v in response.headers.items()}
-            await asyncio.to_thread(self.cache.refresh, entry, accept, fresh_headers)
+            await self.in_io_thread(self.cache.refresh, entry, accept, fresh_headers)
             return Page(
                 200,
                 entry.headers.get("x-final-url", final),
@@ -180,12 +218,12 @@ class Fetcher:
         if response.status_code == 200 and self.cache is not None:
             kept = {k.lower(): v for k, v in response.headers.items()}
             kept["x-final-url"] = final
-            await asyncio.to_thread(self.cache.store, url, accept, 200, kept, response.content)
+            await self.in_io_thread(self.cache.store, url, accept, 200, kept, response.content)
         return Page(response.status_code, final, response.content, content_type)
 
     # -- files -----------------------------------------------------------------------------
-    async def get_bytes(self, url: str) -> tuple[int, bytes]:
-        response = await self.request(url)
+    async def get_bytes(self, url: str, *, total_timeout: float | None = None) -> tuple[int, bytes]:
+        response = await self.request(url, total_timeout=total_timeout)
         return response.status_code, response.content
 
     async def get_range(self, url: str, range_header: str) -> RangeAnswer:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import os
 import shutil
 import threading
@@ -105,6 +106,8 @@ class JobRunner:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._cancels: dict[int, threading.Event] = {}
         self._probe_envs: dict[str, dict[str, str]] = {}  # interpreter -> its kernel's env
+        # job -> what the environment's files looked like before the installer ran
+        self._problems_before: dict[int, list[dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ public
 
@@ -162,6 +165,14 @@ class JobRunner:
         if job is None:
             raise NotFound(f"There is no job {job_id} running on this server.")
         return job
+
+    def ensure_free(self, prefix: str) -> None:
+        """``EnvironmentBusy`` now if another job (of any process) holds ``prefix``: a
+        busy environment is the first thing to say, before "it changed since the plan"
+        (which a running job is about to make true)."""
+        lock = EnvironmentLock(self.config.locks, prefix)
+        lock.acquire()
+        lock.release()
 
     def find(self, job_id: int) -> Job | None:
         """A job of this process (running or finished since start-up), or None."""
@@ -333,6 +344,10 @@ class JobRunner:
         lock: EnvironmentLock,
     ) -> Job:
         prefix = current.prefix or ""
+        # Read before anything runs: the files on disk are what is compared afterwards,
+        # so reading them after the job would call its own damage "preexisting".
+        planned = {a.canonical_name for a in plan.actions}
+        problems_before = await asyncio.to_thread(before_problems, current, planned)
         await asyncio.to_thread(self.store.mark_interrupted, prefix)
         # How each distribution got there (index URL) is known from our own last job.
         last = await asyncio.to_thread(self.store.list, prefix, limit=1)
@@ -350,6 +365,7 @@ class JobRunner:
             undo_of=undo_of,
         )
         lock.set_holder(job_id)
+        self._problems_before[job_id] = problems_before
         job = Job(
             job_id,
             kind=kind,
@@ -376,7 +392,9 @@ class JobRunner:
         if removals:
             steps.append(backend.uninstall_step(removals))
         if plan.pins:
-            steps.append(backend.install_step(plan.pins, plan.index_urls))
+            steps.append(
+                backend.install_step(plan.pins, plan.index_urls, strategy=plan.index_strategy)
+            )
         return steps
 
     async def _run(
@@ -423,6 +441,7 @@ class JobRunner:
             job.finish("failed", outcome)
         finally:
             self._cancels.pop(job.id, None)
+            self._problems_before.pop(job.id, None)
             lock.release()
 
     def _execute(  # noqa: PLR0917
@@ -467,7 +486,12 @@ class JobRunner:
                     done.add(hint.file_done)
                 if hint.all_downloaded:
                     done.update(sizes)
-                if total is not None and (hint.file_done or hint.all_downloaded):
+                if hint.building is not None:  # its sdist is here; the build takes a while
+                    done.add(hint.building)
+                    fields["message"] = (
+                        f"building {hint.building} from source (this can take minutes)"
+                    )
+                if total is not None and (hint.file_done or hint.all_downloaded or hint.building):
                     fields["bytes_done"] = sum(sizes.get(n, 0) for n in done)
                     fields["bytes_total"] = total
             job.emit_threadsafe(**fields)
@@ -523,8 +547,14 @@ class JobRunner:
                 self.prober.rescan_sync, job.interpreter, current, since=job.created
             )
             after_snapshot = snapshot_of(after, job.plan, job.before)
-            earlier = await asyncio.to_thread(before_problems, current)
-            problems = await asyncio.to_thread(verify_environment, after, before=earlier)
+            # the files of what the job touched (and of what it found there) are checked
+            touched = {a.canonical_name for a in job.plan.actions} | {
+                canonicalize_name(c.name) for c in diff_snapshots(job.before, after_snapshot)
+            }
+            earlier = self._problems_before.pop(job.id, [])  # read in _start
+            problems = await asyncio.to_thread(
+                functools.partial(verify_environment, after, before=earlier, touched=touched)
+            )
             if state == "succeeded":
                 differences = compare_with_plan(job.plan, after)
         except ProbeError as exc:
@@ -552,7 +582,7 @@ class JobRunner:
                 ),
             )
         outcome = Outcome(
-            message=_message(state, failure, changes),
+            message=_message(state, failure, changes, damaged=damaged),
             failure=failure,
             changes=changes,
             differences=differences,
@@ -583,12 +613,17 @@ def _named_in(name: str, sentences: list[str]) -> bool:
     return any(s.startswith(f"{name} ") for s in sentences)
 
 
-def _message(state: JobState, failure: Failure | None, changes: list[Any]) -> str:
+def _message(
+    state: JobState, failure: Failure | None, changes: list[Any], *, damaged: bool = False
+) -> str:
     changed = ", ".join(f"{c.name} {c.after}" if c.after else f"{c.name} removed" for c in changes)
     if state == "succeeded":
         return f"Done: {changed}." if changed else "Done: nothing changed."
     head = failure.message if failure is not None else "The job did not finish."
     tail = f" Already changed: {changed}." if changed else " Nothing was changed."
+    if damaged and (failure is None or failure.kind != "damaged"):
+        tail += " The environment is damaged (see the problems)"
+        tail += ": undo this job to restore it." if changes else "."
     return head + tail
 
 

@@ -3,7 +3,11 @@
 - ``compare_with_plan``: each pin installed at its version, each removal gone;
 - ``verify_environment``: no two ``.dist-info`` for one name, no ``.dist-info``
   without ``RECORD``, every installed distribution's requirements still satisfied
-  (``packaging``, markers evaluated with the target's marker environment).
+  (``packaging``, markers evaluated with the target's marker environment), and for
+  the distributions the job touched, every file their ``RECORD`` lists is there with
+  the size it gives (an install cut short, by a full disk say, leaves a dist-info
+  whose RECORD names files that were never written: Python then finds the package
+  and fails on import).
 
 Problems are dicts ``{"kind", "name", "message", "preexisting"}``; ``preexisting`` is
 true when the environment had the same problem before the job.
@@ -11,8 +15,9 @@ true when the environment had the same problem before the job.
 
 from __future__ import annotations
 
+import csv
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from packaging.markers import InvalidMarker, UndefinedEnvironmentName
@@ -100,6 +105,72 @@ def _metadata_problems(env: Environment) -> list[dict[str, Any]]:
     return problems
 
 
+MAX_SHOWN = 3
+
+
+def _record_rows(path: str) -> list[list[str]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return [row for row in csv.reader(handle) if row and row[0]]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def record_problems(env: Environment, names: Collection[str]) -> list[dict[str, Any]]:
+    """For the ``.dist-info`` of each of ``names`` (canonical): files its RECORD lists
+    that are missing or have another size. Byte-compiled files are left out (they
+    are made and removed freely and never break an import)."""
+    problems: list[dict[str, Any]] = []
+    wanted = {str(canonicalize_name(n)) for n in names}
+    for site in _site_dirs(env):
+        try:
+            entries = sorted(os.listdir(site))
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.endswith(".dist-info"):
+                continue
+            name = str(canonicalize_name(entry[: -len(".dist-info")].split("-", 1)[0]))
+            if name not in wanted:
+                continue
+            missing: list[str] = []
+            wrong_size: list[str] = []
+            for row in _record_rows(os.path.join(site, entry, "RECORD")):
+                relative = row[0]
+                if relative.endswith((".pyc", ".pyo")) or "__pycache__" in relative:
+                    continue
+                path = os.path.normpath(os.path.join(site, relative))
+                try:
+                    size = os.stat(path).st_size
+                except OSError:
+                    missing.append(relative)
+                    continue
+                expected = row[2] if len(row) > 2 else ""
+                if expected.isdigit() and int(expected) != size:
+                    wrong_size.append(relative)
+            if missing or wrong_size:
+                parts = []
+                if missing:
+                    shown = ", ".join(missing[:MAX_SHOWN]) + (" ..." if len(missing) > 3 else "")
+                    parts.append(f"{len(missing)} missing ({shown})")
+                if wrong_size:
+                    shown = ", ".join(wrong_size[:MAX_SHOWN])
+                    shown += " ..." if len(wrong_size) > MAX_SHOWN else ""
+                    parts.append(f"{len(wrong_size)} cut short ({shown})")
+                problems.append(
+                    {
+                        "kind": "incomplete-files",
+                        "name": name,
+                        "message": f"{entry} lists files that are not there as installed: "
+                        f"{'; '.join(parts)}. The install was cut short; importing it may "
+                        "fail.",
+                        "missing": missing[:50],
+                        "wrong_size": wrong_size[:50],
+                    }
+                )
+    return problems
+
+
 def requirement_problems(env: Environment) -> list[dict[str, Any]]:
     """Installed distributions whose requirements the environment does not satisfy."""
     problems: list[dict[str, Any]] = []
@@ -139,16 +210,20 @@ def requirement_problems(env: Environment) -> list[dict[str, Any]]:
 
 
 def verify_environment(
-    env: Environment, *, before: Iterable[dict[str, Any]] = ()
+    env: Environment,
+    *,
+    before: Iterable[dict[str, Any]] = (),
+    touched: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    """Problems of ``env``; those also in ``before`` are marked ``preexisting``."""
+    """Problems of ``env``; those also in ``before`` are marked ``preexisting``.
+    ``touched``: the distributions the job changed, whose files are checked too."""
     known = {(p["kind"], p["message"]) for p in before}
-    found = _metadata_problems(env) + requirement_problems(env)
+    found = before_problems(env, touched)
     for problem in found:
         problem["preexisting"] = (problem["kind"], problem["message"]) in known
     return found
 
 
-def before_problems(env: Environment) -> list[dict[str, Any]]:
+def before_problems(env: Environment, touched: Collection[str] = ()) -> list[dict[str, Any]]:
     """What ``verify_environment`` would say of the environment before a job."""
-    return _metadata_problems(env) + requirement_problems(env)
+    return _metadata_problems(env) + requirement_problems(env) + record_problems(env, touched)

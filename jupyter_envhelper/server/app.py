@@ -8,6 +8,7 @@ files, so every surface runs with the server's settings.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
@@ -54,14 +55,32 @@ class EnvHelperApp(ExtensionApp):
         help="Extra indexes. None: those of the kernel's own pip/uv configuration.",
     )
     index_strategy = Enum(
-        ["first-match", "merge"],
+        ["auto", "first-match", "merge"],
         default_value=_D.index_strategy,
         config=True,
-        help="first-match: a project is taken from the first index that has it (safe "
-        "against dependency confusion); merge: files of all indexes are combined.",
+        help="auto: across several indexes as the kernel's own installer does (pip "
+        "combines them; uv takes a project from the first index that has it); "
+        "first-match: always from the first index that has the project (safe against "
+        "dependency confusion); merge: files of all indexes are combined.",
     )
     index_timeout = Float(
-        _D.index_timeout, config=True, help="Seconds to wait for a package index."
+        _D.index_timeout,
+        config=True,
+        help="Seconds one request to a package index may take, from connecting to its "
+        "last byte (a slow-drip answer counts as not answering).",
+    )
+    plan_timeout = Float(
+        _D.plan_timeout,
+        config=True,
+        help="Seconds a whole plan may take (resolving, reading the index, advice); "
+        "past it the plan fails with a timeout.",
+    )
+    torch_backend_url = Unicode(
+        _D.torch_backend_url,
+        config=True,
+        help="Where PyTorch's backend indexes are ({backend} becomes cpu, cu126, cu128, "
+        "...): the one-click 'use this build' plans of GPU findings use it. Point it at a "
+        "mirror of download.pytorch.org/whl if the machine can't reach that host.",
     )
     allow_direct_urls = Bool(
         _D.allow_direct_urls,
@@ -118,6 +137,7 @@ class EnvHelperApp(ExtensionApp):
             kernel_spec_manager=self.serverapp.kernel_spec_manager,
             kernel_manager=self.serverapp.kernel_manager,
             log=self.log,
+            server_prefix=sys.prefix,  # this process: the Jupyter server's environment
         )
         # Search's shared structures take about a second to build: do it off the loop now,
         # not on the first keystroke.

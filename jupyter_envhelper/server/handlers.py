@@ -6,12 +6,19 @@ decide; POSTs get tornado's XSRF check through APIHandler. A handler parses the
 request into a ``Target`` and arguments, calls one ``Core`` method and sends the
 document it returns. Domain errors map to HTTP statuses here and nowhere else, as
 the one error document; a response never carries a traceback.
+
+Input is checked here before the core sees it, so bad input is a 400 (or 404, 415)
+and never a 500: a JSON body must be sent as ``application/json`` (415 otherwise, so
+a form post from another site cannot be read as a request); a field the endpoint
+does not know is refused by name (``index_url`` in a body must not look as if it
+took effect); every field has its type checked; a job number is a number a job can
+have.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 from jupyter_server.auth.decorator import authorized
@@ -25,6 +32,9 @@ from ..core import Core, JobRequest, PlanOptions, Target, error_document
 from ..errors import EnvHelperError
 
 AUTH_RESOURCE = "envhelper"
+JSON_TYPE = "application/json"
+MAX_JOB_ID = 2**63 - 1  # the history's ids are SQLite integers
+MAX_EVENT_INDEX = 10**9
 _F = TypeVar("_F", bound=Callable[..., Any])
 # Questions that change nothing (plan, suggestions) are POSTs that need "read" only;
 # every change (jobs) needs "write", jupyter-server's action for POST.
@@ -76,10 +86,25 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
         except EnvHelperError as exc:
             raise web.HTTPError(exc.status, exc.message, reason=exc.reason) from exc
 
-    def json_body(self) -> dict[str, Any]:
-        """The request's JSON object, or 400 saying what is wrong with it."""
+    def json_body(self, fields: Iterable[str], *, optional: bool = False) -> dict[str, Any]:
+        """The request's JSON object, or 400 saying what is wrong with it.
+
+        ``fields``: the names this endpoint understands; any other is refused by name.
+        ``optional``: an empty body (any Content-Type) stands for ``{}``."""
+        raw = self.request.body or b""
+        if optional and not raw.strip():
+            return {}
+        media = self.request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        if media != JSON_TYPE:
+            shown = media or "none"
+            raise web.HTTPError(
+                415,
+                f"Send the request body as JSON, with Content-Type: {JSON_TYPE} "
+                f"(this request said {shown[:80]}).",
+                reason="unsupported-media-type",
+            )
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = json.loads(raw or b"{}")
         except ValueError as exc:
             raise web.HTTPError(
                 400, f"The request body is not JSON: {exc}", reason="bad-request"
@@ -88,7 +113,48 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
             raise web.HTTPError(
                 400, "The request body must be a JSON object.", reason="bad-request"
             )
+        known = set(fields)
+        unknown = sorted(str(k) for k in body if k not in known)
+        if unknown:
+            names = ", ".join(f"`{name[:40]}`" for name in unknown[:5])
+            accepted = ", ".join(f"`{name}`" for name in sorted(known)) or "no fields"
+            raise web.HTTPError(
+                400,
+                f"Unknown field{'s' if len(unknown) > 1 else ''} {names}: this endpoint "
+                f"accepts {accepted}. Nothing was done. (Indexes and installer options "
+                "are the server's settings, not part of a request.)",
+                reason="bad-request",
+            )
         return body
+
+    @staticmethod
+    def flag(body: dict[str, Any], key: str) -> bool:
+        value = body.get(key, False)
+        if not isinstance(value, bool):
+            raise web.HTTPError(400, f"`{key}` must be true or false.", reason="bad-request")
+        return value
+
+    @staticmethod
+    def optional_string(body: dict[str, Any], key: str) -> str | None:
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            raise web.HTTPError(400, f"`{key}` must be a string.", reason="bad-request")
+        return value or None
+
+    @staticmethod
+    def job_number(value: object, *, field: str = "job") -> int:
+        """A job id from a path or a body: 400 when it is not a number, 404 when no job
+        can have it (too big for the history)."""
+        text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+        if not text.isascii() or not text.isdigit():
+            raise web.HTTPError(
+                400, f"`{field}` must be a job number, like 12.", reason="bad-request"
+            )
+        # (the length first: int() of a 5000-digit string is itself an error)
+        if len(text.lstrip("0")) > len(str(MAX_JOB_ID)) or int(text) > MAX_JOB_ID:
+            shown = text if len(text) <= 30 else text[:30] + "..."
+            raise web.HTTPError(404, f"There is no job {shown}.", reason="not-found")
+        return int(text)
 
     @staticmethod
     def target_of(body: dict[str, Any], *, required: bool = True) -> Target | None:
@@ -130,6 +196,14 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
         return value.strip() if value and value.strip() else None
 
 
+TARGET_FIELDS = ("kernel", "kernel_id")
+# torch_backend: a backend *name* (cu126), never a URL: the core maps it to the index
+PLAN_FIELDS = (*TARGET_FIELDS, "requirements", "allow_prereleases", "upgrade", "torch_backend")
+SUGGESTION_FIELDS = (*TARGET_FIELDS, "requirements")
+JOB_FIELDS = (*TARGET_FIELDS, "action", "requirements", "names", "job_id", "fingerprint",
+              "torch_backend")  # fmt: skip
+
+
 class KernelsHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
@@ -169,13 +243,14 @@ class PlanHandler(EnvHelperHandler):
     @web.authenticated
     @authorized_read
     async def post(self) -> None:
-        body = self.json_body()
+        body = self.json_body(PLAN_FIELDS)
         requirements = self.string_list(body, "requirements")
         target = self.target_of(body)
         assert target is not None
         options = PlanOptions(
-            allow_prereleases=bool(body.get("allow_prereleases", False)),
-            upgrade=bool(body.get("upgrade", False)),
+            allow_prereleases=self.flag(body, "allow_prereleases"),
+            upgrade=self.flag(body, "upgrade"),
+            torch_backend=self.optional_string(body, "torch_backend"),
         )
         self.finish_json(await self.call(self.core.plan(target, requirements, options)))
 
@@ -184,7 +259,7 @@ class KernelSuggestionsHandler(EnvHelperHandler):
     @web.authenticated
     @authorized_read
     async def post(self) -> None:
-        body = self.json_body()
+        body = self.json_body(SUGGESTION_FIELDS)
         requirements = self.string_list(body, "requirements")
         target = self.target_of(body, required=False)
         self.finish_json(await self.call(self.core.kernel_suggestions(requirements, target=target)))
@@ -196,12 +271,11 @@ class JobsHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body()
-        action = str(body.get("action", "install"))
+        body = self.json_body(JOB_FIELDS)
+        action = body.get("action", "install")
         job_id = body.get("job_id")
-        if job_id is not None and not str(job_id).isdigit():
-            raise web.HTTPError(400, "`job_id` must be a job number.", reason="bad-request")
-        if action not in {"install", "uninstall", "undo"}:
+        job_number = self.job_number(job_id, field="job_id") if job_id is not None else None
+        if not isinstance(action, str) or action not in {"install", "uninstall", "undo"}:
             raise web.HTTPError(
                 400, "`action` must be install, uninstall or undo.", reason="bad-request"
             )
@@ -213,8 +287,9 @@ class JobsHandler(EnvHelperHandler):
             if "requirements" in body
             else (),
             names=tuple(self.string_list(body, "names")) if "names" in body else (),
-            job_id=int(job_id) if job_id is not None else None,
-            fingerprint=str(body["fingerprint"]) if body.get("fingerprint") else None,
+            job_id=job_number,
+            fingerprint=self.optional_string(body, "fingerprint"),
+            options=PlanOptions(torch_backend=self.optional_string(body, "torch_backend")),
         )
         payload = await self.call(self.core.start_job(target, request))
         self.set_header(
@@ -227,14 +302,15 @@ class JobHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def get(self, job_id: str) -> None:
-        self.finish_json(self.answer(self.core.job, int(job_id)))
+        self.finish_json(self.answer(self.core.job, self.job_number(job_id)))
 
 
 class JobCancelHandler(EnvHelperHandler):
     @web.authenticated
     @authorized
     async def post(self, job_id: str) -> None:
-        self.finish_json(self.answer(self.core.cancel_job, int(job_id)), status=202)
+        self.json_body((), optional=True)  # no fields; an empty body is fine
+        self.finish_json(self.answer(self.core.cancel_job, self.job_number(job_id)), status=202)
 
 
 class JobEventsHandler(EnvHelperHandler):
@@ -244,13 +320,15 @@ class JobEventsHandler(EnvHelperHandler):
     @authorized
     async def get(self, job_id: str) -> None:
         since_text = self.get_query_argument("since", "0")
-        since = int(since_text) if since_text.isdigit() else 0
-        self.answer(self.core.job, int(job_id))  # 404 before the stream starts
+        digits = since_text.isascii() and since_text.isdigit()
+        since = min(int(since_text[:12]), MAX_EVENT_INDEX) if digits else 0
+        number = self.job_number(job_id)
+        self.answer(self.core.job, number)  # 404 before the stream starts
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         try:
-            async for event in self.core.job_events(int(job_id), since):
+            async for event in self.core.job_events(number, since):
                 index = event.get("index", -1)
                 self.write(f"id: {index}\ndata: {json.dumps(event)}\n\n")
                 await self.flush()
@@ -278,3 +356,35 @@ class RescueHandler(EnvHelperHandler):
         target = self.query_target()
         assert target is not None
         self.finish_json(await self.call(self.core.rescue(module, target)))
+
+
+class ExportHandler(EnvHelperHandler):
+    """The kernel's environment written down (requirements, pylock, environment-yml)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        fmt = self.get_query_argument("format", "requirements")
+        only = self.get_query_argument("only_requested", "0") in {"1", "true", "yes"}
+        target = self.query_target()
+        assert target is not None
+        self.finish_json(await self.call(self.core.export(target, fmt, only_requested=only)))
+
+
+class NeedsHandler(EnvHelperHandler):
+    """What a notebook (its cells, sent by the front end) needs that the kernel lacks."""
+
+    @web.authenticated
+    @authorized_read
+    async def post(self) -> None:
+        body = self.json_body((*TARGET_FIELDS, "notebook"))
+        notebook = body.get("notebook")
+        if not isinstance(notebook, dict):
+            raise web.HTTPError(
+                400,
+                "`notebook` must be the notebook's JSON (at least its cells).",
+                reason="bad-request",
+            )
+        target = self.target_of(body)
+        assert target is not None
+        self.finish_json(await self.call(self.core.needs(target, notebook)))

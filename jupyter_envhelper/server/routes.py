@@ -9,6 +9,7 @@ from typing import Any
 
 from .handlers import (
     EnvironmentHandler,
+    ExportHandler,
     HistoryHandler,
     JobCancelHandler,
     JobEventsHandler,
@@ -16,6 +17,7 @@ from .handlers import (
     JobsHandler,
     KernelsHandler,
     KernelSuggestionsHandler,
+    NeedsHandler,
     PackageHandler,
     PlanHandler,
     RescueHandler,
@@ -37,4 +39,6 @@ ROUTES: list[tuple[str, Any]] = [
     (rf"{NAMESPACE}/jobs/(?P<job_id>\d+)/cancel", JobCancelHandler),
     (f"{NAMESPACE}/history", HistoryHandler),
     (f"{NAMESPACE}/rescue", RescueHandler),
+    (f"{NAMESPACE}/export", ExportHandler),
+    (f"{NAMESPACE}/needs", NeedsHandler),
 ]
