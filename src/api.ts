@@ -98,6 +98,9 @@ export interface IEnvironment {
   };
   gpu: IGpuInfo;
   installers: Record<string, unknown>;
+  /** The kernel's own pip/uv configuration in effect (indexes, find-links,
+   * constraints), with ``summary`` in plain words. */
+  installer_config?: { summary?: string } & Record<string, unknown>;
   warnings: IEnvironmentWarning[];
   package_count: number;
   distributions: IDistribution[];
@@ -192,6 +195,23 @@ export interface IPackageDetails {
   versions: IPackageVersion[];
   typosquat?: ITyposquat | null;
   warnings?: (string | { code?: string; message: string })[];
+  /** GPU fit of the version described; null for projects without GPU builds. */
+  gpu?: IPackageGpu | null;
+}
+
+/**
+ * What the build on the index needs against what this machine has.
+ */
+export interface IPackageGpu {
+  /** This machine, in one line ("NVIDIA driver 570.86, CUDA ≤ 12.8, ..."). */
+  machine: string;
+  verdict: 'ok' | 'info' | 'warning' | 'blocker' | string;
+  message: string | null;
+  recommended: {
+    backend: string;
+    requirement: string;
+    index_url: string;
+  } | null;
 }
 
 /**
@@ -329,6 +349,11 @@ export interface IPlanRequest {
   requirements: string[];
   allow_prereleases?: boolean;
   upgrade?: boolean;
+  /**
+   * Plan against one of PyTorch's backend indexes, by name (`cu126`, `cpu`),
+   * as a GPU finding's action names it; the server maps it to the URL.
+   */
+  torch_backend?: string;
 }
 
 export interface IPlanResponse {
@@ -421,6 +446,8 @@ export interface IJobRequest {
   names?: string[];
   job_id?: number | string;
   fingerprint?: string;
+  /** The backend the plan was made with (see `IPlanRequest`). */
+  torch_backend?: string;
 }
 
 /**
@@ -571,9 +598,65 @@ export interface IRescueAPI {
 }
 
 /**
+ * One distribution a notebook needs (`POST envhelper/needs`).
+ */
+export interface INeed {
+  distribution: string;
+  /** What to install: the recorded requirement, or the name. */
+  requirement: string;
+  source: 'import' | 'recorded' | string;
+  modules: string[];
+  /** The cells (from 1) that import it. */
+  cells: number[];
+  /** Only imported under `except ImportError`. */
+  optional: boolean;
+  state: 'missing' | 'present' | 'other-version' | string;
+  installed_version: string | null;
+}
+
+/**
+ * `POST envhelper/needs`: what a notebook needs that the kernel has, lacks
+ * or has at another version.
+ */
+export interface INeedsResponse {
+  schema: number;
+  kernel: IKernelInfo;
+  /** Whether the notebook records its dependencies (PEP 723 block). */
+  recorded: boolean;
+  needs: INeed[];
+  /** What an install would ask for (optional imports excluded). */
+  missing: string[];
+  notes: string[];
+  /** The PEP 723 block "Record this notebook's dependencies" writes. */
+  record_block: string;
+}
+
+/**
+ * A notebook cell, as much of nbformat as the needs are read from.
+ */
+export interface INotebookCellSource {
+  cell_type: string;
+  source: string | string[];
+}
+
+/**
+ * The needs call; the needs model depends on this interface so tests can
+ * hand it a fake.
+ */
+export interface INeedsAPI {
+  needs(
+    ref: IKernelRef,
+    notebook: { cells: INotebookCellSource[] },
+    signal?: AbortSignal
+  ): Promise<INeedsResponse>;
+}
+
+/**
  * The envhelper REST API over a Jupyter server connection.
  */
-export class EnvHelperAPI implements IEnvHelperAPI, IChangeAPI, IRescueAPI {
+export class EnvHelperAPI
+  implements IEnvHelperAPI, IChangeAPI, IRescueAPI, INeedsAPI
+{
   constructor(
     settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {
@@ -668,6 +751,18 @@ export class EnvHelperAPI implements IEnvHelperAPI, IChangeAPI, IRescueAPI {
     const params = kernelQuery(ref);
     params.set('module', module);
     return this._get<IRescueResponse>('rescue', params, signal);
+  }
+
+  needs(
+    ref: IKernelRef,
+    notebook: { cells: INotebookCellSource[] },
+    signal?: AbortSignal
+  ): Promise<INeedsResponse> {
+    return this._post<INeedsResponse>(
+      'needs',
+      { ...kernelBody(ref), notebook },
+      signal
+    );
   }
 
   history(ref: IKernelRef, signal?: AbortSignal): Promise<IHistoryResponse> {

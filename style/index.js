@@ -1,3 +1,4 @@
 import './base.css';
 import './changes.css';
 import './rescue.css';
+import './needs.css';

@@ -236,3 +236,13 @@ def test_install_with_widgets_runs_in_the_background(kernel: Kernel) -> None:
     assert latest == ["install", "succeeded", "widgetpkg"], history.text
     undone = kernel.run(f"%envhelp undo -y --no-widgets {url}")
     assert "removed    widgetpkg" in undone.text, undone.text
+
+
+def test_export_writes_this_kernel_down(kernel: Kernel, tmp_path: Path) -> None:
+    refused = kernel.run("%envhelp export pylock --only-requested")
+    assert "A lock file lists every package" in refused.text, refused.text
+    assert_no_traceback(refused)
+    target = tmp_path / "requirements.txt"
+    out = kernel.run(f"%envhelp export --only-requested --index-url {kernel.index_url} -o {target}")
+    assert f"Wrote {target}" in out.text, out.text
+    assert f"# The environment of {kernel.python}" in target.read_text(encoding="utf-8")

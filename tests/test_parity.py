@@ -125,7 +125,13 @@ async def rest(jp_fetch: Any, *parts: str, body: Any = None, **params: str) -> t
         if body is None:
             response = await jp_fetch("envhelper", *parts, params=params or None)
         else:
-            response = await jp_fetch("envhelper", *parts, method="POST", body=json.dumps(body))
+            response = await jp_fetch(
+                "envhelper",
+                *parts,
+                method="POST",
+                body=json.dumps(body),
+                headers={"Content-Type": "application/json"},
+            )
     except HTTPClientError as exc:
         assert exc.response is not None
         return exc.code, json.loads(exc.response.body)
@@ -225,6 +231,17 @@ async def test_a_job_and_its_history_are_one_document(
     assert normal(seen) == normal(undone)
 
 
+@pytest.mark.parametrize("fmt", ["requirements", "pylock"])
+async def test_an_export_is_one_document_on_every_surface(
+    jp_fetch: Any, capsys: pytest.CaptureFixture[str], session: KernelSession, fmt: str
+) -> None:
+    _, by_rest = await rest(jp_fetch, "export", kernel=KERNEL, format=fmt)
+    code, by_cli = await cli(capsys, "export", "--kernel", KERNEL, "--format", fmt, "--json")
+    by_magic = await magic(lambda: session.run(lambda core: core.export(session.target, fmt)))
+    assert code == 0 and by_rest["format"] == fmt
+    assert normal(by_cli) == normal(by_rest) and normal(by_magic) == normal(by_rest)
+
+
 async def test_install_shows_the_typo_squat_warning_before_asking(
     capsys: pytest.CaptureFixture[str], jp_environ: Any, config_file: Path, kernel_python: Path
 ) -> None:
@@ -261,7 +278,7 @@ async def test_a_cli_install_is_refused_while_a_server_job_holds_the_environment
     jp_fetch: Any, parity_index: IndexServer, kernel_python: Path, jp_config_dir: Path
 ) -> None:
     # Given a slow job started through the server (its history in a custom place)
-    parity_index.set_fault(Fault("drip", chunk=8_192, seconds=0.05, files=True), project="slowpkg")
+    parity_index.set_fault(Fault("drip", chunk=8_192, seconds=0.15, files=True), project="slowpkg")
     _, started = await rest(jp_fetch, "jobs", body={"kernel": KERNEL, "requirements": ["slowpkg"]})
     job_id = started["job"]["id"]
     # When the command line, configured with nothing (the default history), installs there
@@ -293,7 +310,7 @@ async def test_a_server_job_is_refused_while_a_cli_install_holds_the_environment
     jp_config_dir: Path,
     tmp_path: Path,
 ) -> None:
-    parity_index.set_fault(Fault("drip", chunk=8_192, seconds=0.05, files=True), project="slowpkg")
+    parity_index.set_fault(Fault("drip", chunk=8_192, seconds=0.15, files=True), project="slowpkg")
     with no_config(jp_config_dir):
         proc = cli_process(
             "install",

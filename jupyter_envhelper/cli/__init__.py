@@ -105,6 +105,41 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(history)
     history.add_argument("--json", action="store_true", help="print the JSON document")
     history.set_defaults(handler=commands.history)
+    export = sub.add_parser(
+        "export",
+        help="write the target's environment down (requirements, pylock, environment.yml)",
+        description="Write the target's environment down so another machine gets the same "
+        "set: pinned requirements with every --hash the index offers, a PEP 751 "
+        "pylock.toml, or a conda environment.yml. What an index cannot reproduce "
+        "(editable, direct-URL and local installs) is written as a comment.",
+    )
+    _target_options(export)
+    export.add_argument(
+        "--format",
+        choices=["requirements", "pylock", "environment-yml"],
+        default="requirements",
+        help="the file to write (default: requirements)",
+    )
+    export.add_argument(
+        "--only-requested",
+        action="store_true",
+        help="only what was asked for (REQUESTED files, the history), not every dependency",
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    export.add_argument("--json", action="store_true", help="print the JSON document")
+    export.set_defaults(handler=commands.export)
+    needs = sub.add_parser(
+        "needs",
+        help="what a notebook needs that the target lacks (and install it)",
+        description="Read a notebook's imports and its recorded dependencies (a PEP 723 "
+        "'# /// script' block in the first cell) and compare them with the target.",
+    )
+    needs.add_argument("notebook", metavar="NOTEBOOK.ipynb")
+    _target_options(needs)
+    needs.add_argument("--install", action="store_true", help="plan and install what is missing")
+    needs.add_argument("-y", "--yes", action="store_true", help="do not ask to confirm")
+    needs.add_argument("--json", action="store_true", help="print the JSON document")
+    needs.set_defaults(handler=commands.needs)
     kernels = sub.add_parser("kernels", help="every kernel with its interpreter")
     kernels.add_argument("--json", action="store_true", help="print the JSON document")
     kernels.set_defaults(handler=commands.kernels)

@@ -22,6 +22,7 @@ from ..text import (
     render_history,
     render_job,
     render_kernels,
+    render_needs,
     render_package,
     render_plan,
     render_search,
@@ -59,9 +60,18 @@ def target_of(args: argparse.Namespace) -> Target:
     return Target.this_interpreter()
 
 
+def server_prefix() -> str | None:
+    """The environment a Jupyter server would run from, seen from here: this one, when
+    it has jupyter_server (the command line is installed beside the server extension),
+    so plans for it warn as the server's do."""
+    import importlib.util
+
+    return sys.prefix if importlib.util.find_spec("jupyter_server") is not None else None
+
+
 @asynccontextmanager
 async def opened(args: argparse.Namespace) -> AsyncIterator[Core]:
-    core = build_core(config_for(args))
+    core = build_core(config_for(args), server_prefix=server_prefix())
     try:
         yield core
     finally:
@@ -129,6 +139,25 @@ def history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def export(args: argparse.Namespace) -> int:
+    doc = answer(
+        args,
+        lambda core: core.export(target_of(args), args.format, only_requested=args.only_requested),
+    )
+    for note in doc["notes"]:
+        print(f"note: not reproducible from an index: {note}", file=sys.stderr)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(doc["content"])
+        if not args.json:
+            print(f"Wrote {args.output}: {doc['packages']} packages ({doc['format']}).")
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    elif not args.output:
+        sys.stdout.write(doc["content"])
+    return EXIT_OK
+
+
 # -- changes --------------------------------------------------------------------------------
 
 
@@ -179,6 +208,39 @@ def undo(args: argparse.Namespace) -> int:
             print("Nothing was changed.")
             return EXIT_OK
         request = JobRequest("undo", job_id=int(preview["job_id"]))
+        return await _follow(core, args, await core.start_job(target, request))
+
+    return answer(args, run)
+
+
+def needs(args: argparse.Namespace) -> int:
+    try:
+        with open(args.notebook, encoding="utf-8") as handle:
+            notebook = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise BadRequest(f"Cannot read {args.notebook} as a notebook: {exc}") from exc
+
+    async def run(core: Core) -> int:
+        target = target_of(args)
+        doc = await core.needs(target, notebook)
+        if not args.install:
+            emit(args, doc, render_needs(doc))
+            return EXIT_OK if not doc["missing"] else EXIT_UNAVAILABLE
+        if not args.json:
+            print(render_needs(doc))
+        if not doc["missing"]:
+            return _refused(args, doc, "Nothing to install: this kernel has what it needs.", 0)
+        plan_doc = await core.plan(target, doc["missing"])
+        if not args.json:
+            print(render_plan(plan_doc))
+        if plan_doc["plan"] is None or plan_doc["verdict"] == "blocker":
+            return _refused(args, plan_doc, "Nothing was installed: the plan has a blocker.")
+        if not confirm(args, f"Install {', '.join(doc['missing'])}?"):
+            print("Nothing was installed.")
+            return EXIT_OK
+        request = JobRequest(
+            "install", requirements=tuple(doc["missing"]), fingerprint=plan_doc["fingerprint"]
+        )
         return await _follow(core, args, await core.start_job(target, request))
 
     return answer(args, run)

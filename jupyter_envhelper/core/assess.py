@@ -16,17 +16,23 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..advice import AdviceContext, run_checks
+from ..advice.context import torch_index_url
+from ..advice.cuda import recommendation_for
 from ..environment import Environment
 from ..errors import EnvHelperError
-from ..index import IndexClient
+from ..index import IndexClient, check_compatibility
 from ..plan import Conflict, Finding, Plan, ResolutionConflict, WayOut, worst
 from ..resolver import plan_install
+from .slots import PlanSlots
 
+UNSHARED_SLOTS = PlanSlots()  # for callers that pass none (the core passes its own)
 VULNERABILITY_BUDGET = 3.0  # seconds spent asking the index for advisories
+BACKEND_BUDGET = 3.0  # seconds spent confirming the recommended PyTorch build
 GPU_FRAMEWORKS = frozenset({"torch", "torchvision", "torchaudio"})
 
 
@@ -74,18 +80,32 @@ async def assess(
     imported_modules: frozenset[str] | None = None,
     typosquat: Callable[[str], dict[str, Any] | None] | None = None,
     suggest: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
+    timeout: float | None = None,
+    server_prefix: str | None = None,
+    torch_index_template: str | None = None,
+    backend_client: Callable[[str], IndexClient] | None = None,
+    slots: PlanSlots | None = None,
 ) -> PlanAnswer:
+    """``timeout``: how long the resolver may wait for one answer from the index
+    (default: the resolver's own). ``server_prefix``: the Jupyter server's
+    ``sys.prefix``, for the ``server-env`` check. ``torch_index_template`` and
+    ``backend_client``: where PyTorch's backend indexes are, and a client for one, to
+    confirm the build the ``gpu`` check will name (``_backend_alternatives``).
+    ``slots``: taken while resolving (see ``slots.py``)."""
     plan: Plan | None = None
     conflict: Conflict | None = None
     try:
-        plan = await plan_install(
-            requirements,
-            env,
-            client,
-            allow_prereleases=allow_prereleases,
-            allow_direct_urls=allow_direct_urls,
-            upgrade=upgrade,
-            kernel=kernel,
+        plan = await (slots or UNSHARED_SLOTS).run(
+            plan_install(
+                requirements,
+                env,
+                client,
+                allow_prereleases=allow_prereleases,
+                allow_direct_urls=allow_direct_urls,
+                upgrade=upgrade,
+                kernel=kernel,
+                **({"timeout": timeout} if timeout is not None else {}),
+            )
         )
     except ResolutionConflict as exc:
         conflict = exc.conflict
@@ -94,9 +114,19 @@ async def assess(
         typosquat=typosquat,
         imported_modules=imported_modules,
         cpu_alternatives=await _cpu_alternatives(client, plan) if plan is not None else {},
+        server_prefix=server_prefix,
+        **_torch_context(
+            torch_index_template,
+            await _backend_alternatives(plan, env, torch_index_template, backend_client),
+        ),
     )
     subject: Plan | Conflict = plan if plan is not None else conflict  # type: ignore[assignment]
     findings = run_checks(subject, env, ctx)
+    # blockers first (run_checks' order); within a severity, the GPU fit first: it
+    # decides which build to get before anything about the list of packages matters
+    rank = {"blocker": 0, "warning": 1, "info": 2}
+    findings.sort(key=lambda f: (rank.get(f.severity, 3), f.check != "gpu"))
+    findings += installer_config_findings(client)
     if any(f.check in ("python", "platform") and f.severity == "blocker" for f in findings):
         # the specific finding says the same as the general conflict, in better words
         findings = [f for f in findings if f.check != "conflict"]
@@ -118,6 +148,97 @@ async def assess(
                         )
                     )
     return PlanAnswer(plan, conflict, findings, suggestions, fingerprint(env))
+
+
+def installer_config_findings(client: IndexClient) -> list[Finding]:
+    """What the plan did with the kernel's own pip/uv configuration, when it matters:
+    a server setting that overrides it, a strategy other than the installer's own,
+    constraint files that could not be read."""
+    config = client.config
+    settings = config.installer
+    if settings is None:
+        return []
+    tool = settings.installer
+    out: list[Finding] = []
+    if config.overrides:
+        out.append(
+            Finding(
+                "installer-config",
+                "info",
+                f"This server overrides the kernel's {tool} configuration: "
+                + "; ".join(config.overrides)
+                + ". The plan and the install use the server's setting (c.EnvHelperApp).",
+                details={"overrides": list(config.overrides)},
+            )
+        )
+    own = settings.strategy
+    if own is not None and own != config.strategy and len(config.search_order) > 1:
+        how = {
+            "merge": "combines the files of every index",
+            "first-match": "takes each project from the first index that has it",
+        }
+        out.append(
+            Finding(
+                "installer-config",
+                "info",
+                f"{tool} {how[own]}; this server {how[config.strategy]} "
+                f"(index_strategy = {config.strategy}), so a version can differ from what "
+                f"{tool} install in this kernel would pick.",
+                details={"installer_strategy": own, "server_strategy": config.strategy},
+            )
+        )
+    for problem in settings.problems:
+        out.append(Finding("installer-config", "warning", problem))
+    return out
+
+
+def _torch_context(template: str | None, found: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"backend_alternatives": found}
+    if template:
+        out["torch_index_template"] = template
+    return out
+
+
+async def _backend_alternatives(
+    plan: Plan | None,
+    env: Environment,
+    template: str | None,
+    client_for: Callable[[str], IndexClient] | None,
+) -> dict[str, Any]:
+    """The build the ``gpu`` check will recommend, as its backend's index has it:
+    ``{backend: {"requirement", "index_url", "size"}}``; empty when the index does not
+    answer within BACKEND_BUDGET or lacks a wheel for this target."""
+    if plan is None or client_for is None or not template:
+        return {}
+    rec = recommendation_for(plan, env)
+    url = torch_index_url(template, rec.backend) if rec is not None else None
+    if rec is None or url is None:
+        return {}
+    try:
+        page = await asyncio.wait_for(client_for(url).get_project("torch"), BACKEND_BUDGET)
+    except (asyncio.TimeoutError, EnvHelperError):
+        return {}
+    if page.index_url.rstrip("/") != url.rstrip("/"):
+        return {}  # torch came from another index: that backend does not have it
+    wanted = SpecifierSet(rec.torch)
+    best = None
+    for file in page.files:
+        if (
+            file.version.local == rec.backend.replace("-", ".")
+            and wanted.contains(file.version, prereleases=True)
+            and check_compatibility(file, env).status == "compatible"
+            and (best is None or file.version > best.version)
+        ):
+            best = file
+    if best is None:
+        return {}
+    return {
+        rec.backend: {
+            "requirement": f"torch=={best.version}",
+            "index_url": url,
+            "size": best.size,
+        }
+    }
 
 
 async def _vulnerabilities(client: IndexClient, plan: Plan) -> dict[str, Any]:

@@ -95,6 +95,22 @@ class JobBoard:
         done = [r for r in rows if r["state"] == "succeeded"]
         return int(done[0]["id"]) if done else None
 
+    async def requested_names(self, prefix: str) -> list[str]:
+        """The projects the user asked for in ``prefix``'s succeeded installs."""
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        rows = await asyncio.to_thread(self.runner.store.list, prefix)
+        names: list[str] = []
+        for row in rows:
+            if row["kind"] != "install" or row["state"] != "succeeded":
+                continue
+            for text in (row.get("request") or {}).get("requirements") or []:
+                try:
+                    names.append(Requirement(str(text)).name)
+                except InvalidRequirement:
+                    continue
+        return names
+
     def _from_row(self, row: dict[str, Any]) -> dict[str, Any]:
         job = self.runner.find(int(row["id"]))
         if job is not None:

@@ -28,10 +28,13 @@ def build_core(
     kernel_spec_manager: Any = None,
     kernel_manager: Any = None,
     log: logging.Logger | None = None,
+    server_prefix: str | None = None,
 ) -> Core:
     """Everything a surface needs. ``kernel_spec_manager``: the server's (default: a
     ``jupyter_client`` one over the user's kernelspecs); ``kernel_manager``: the
-    server's running kernels (none outside a server)."""
+    server's running kernels (none outside a server); ``server_prefix``: the Jupyter
+    server's ``sys.prefix`` when the core serves one, so plans for that environment
+    say so (the command line and the magic know no server: None)."""
     log = log or logging.getLogger("jupyter_envhelper")
     if kernel_spec_manager is None:
         from jupyter_client.kernelspec import KernelSpecManager
@@ -44,6 +47,7 @@ def build_core(
         prober=prober,
         kernel_query_timeout=config.kernel_query_timeout,
         server_python=sys.executable,
+        server_prefix=server_prefix,
         log=log,
     )
     runner = JobRunner(

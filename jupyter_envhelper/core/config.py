@@ -23,7 +23,7 @@ log = logging.getLogger("jupyter_envhelper")
 
 SECTION = "EnvHelperApp"  # the configuration section, as the server extension names it
 Installer = Literal["auto", "uv", "pip"]
-Strategy = Literal["first-match", "merge"]
+Strategy = Literal["auto", "first-match", "merge"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,11 @@ class CoreConfig:
     cache_dir: str = ""  # probe and HTTP caches; "" = the user cache directory
     index_url: str = ""  # "" = the target's own pip/uv configuration, else PyPI
     extra_index_urls: tuple[str, ...] | None = None  # None = the target's own
-    index_strategy: Strategy = "first-match"
-    index_timeout: float = 15.0
+    index_strategy: Strategy = "auto"  # as the target's installer does
+    index_timeout: float = 15.0  # one request to an index, first byte to last
+    plan_timeout: float = 120.0  # a whole plan: resolving, reading the index, advice
+    # where PyTorch's backend indexes are; {backend} is one of gpu_facts.TORCH_BACKENDS
+    torch_backend_url: str = "https://download.pytorch.org/whl/{backend}/"
     allow_direct_urls: bool = False
     read_only: bool = False
     installer: Installer = "auto"
@@ -140,13 +143,78 @@ def _read_section(path: Path) -> dict[str, Any]:
     return dict(section) if section else {}
 
 
-_FLOATS = {"probe_timeout", "kernel_query_timeout", "index_timeout", "job_deadline"}
+_FLOATS = {
+    "probe_timeout",
+    "kernel_query_timeout",
+    "index_timeout",
+    "plan_timeout",
+    "job_deadline",
+}
 _BOOLS = {"allow_direct_urls", "read_only", "allow_externally_managed", "break_system_packages"}
-_STRINGS = {"cache_dir", "index_url", "history_path"}
+_STRINGS = {"cache_dir", "index_url", "history_path", "torch_backend_url"}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "installer": ("auto", "uv", "pip"),
-    "index_strategy": ("first-match", "merge"),
+    "index_strategy": ("auto", "first-match", "merge"),
 }
+
+
+_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+def _looks_like_index_tree(path: str) -> bool:
+    """A PEP 503 tree on disk: a root ``index.html``, or a project folder holding an
+    ``index.html`` or distribution files (the first one found is enough)."""
+    if os.path.isfile(os.path.join(path, "index.html")):
+        return True
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=True):
+                    continue
+                try:
+                    names = os.listdir(entry.path)
+                except OSError:
+                    continue
+                if "index.html" in names or any(n.endswith(_DIST_SUFFIXES) for n in names):
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def index_url_problem(url: str, where: str) -> BadRequest | None:
+    """Why ``url`` cannot be a package index, or None: an http(s) URL with a host, or a
+    ``file://`` URL of a PEP 503 tree on disk. Anything else (``file:///etc``, a bare
+    path, another scheme, a typo) is an error naming it, never quietly replaced by
+    PyPI."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    from ..index.credentials import redact_url
+
+    shown = f"{redact_url(url)[:200]!r} ({where})"
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is not None and parts.scheme in ("http", "https") and host:
+        return None
+    if parts is not None and parts.scheme == "file":
+        path = url2pathname(parts.path)
+        if not os.path.isdir(path):
+            return BadRequest(f"{shown} is not a package index: there is no folder {path}.")
+        if not _looks_like_index_tree(path):
+            return BadRequest(
+                f"{shown} is not a package index: {path} has no project folders (with an "
+                "index.html or wheels and sdists in them), as a PEP 503 tree on disk has."
+            )
+        return None
+    return BadRequest(
+        f"{shown} is not a package index jupyter-envhelper can read: give the http(s) "
+        "URL of a Simple API index, like https://pypi.org/simple/, or the file:// URL of "
+        "one on disk."
+    )
 
 
 def _validated(given: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,6 +233,16 @@ def _validated(given: Mapping[str, Any]) -> dict[str, Any]:
         elif name in _STRINGS:
             if not isinstance(value, str):
                 raise BadRequest(f"{where} must be a string, not {value!r}.")
+            problem = index_url_problem(value, where) if name == "index_url" and value else None
+            if problem is not None:
+                raise problem
+            if name == "torch_backend_url" and (
+                "{backend}" not in value or not value.startswith(("https://", "http://"))
+            ):
+                raise BadRequest(
+                    f"{where} must be an http(s) URL with {{backend}} where the backend name "
+                    f"goes, like https://download.pytorch.org/whl/{{backend}}/, not {value!r}."
+                )
             out[name] = value
         elif name in _CHOICES:
             if value not in _CHOICES[name]:
@@ -176,6 +254,10 @@ def _validated(given: Mapping[str, Any]) -> dict[str, Any]:
                 isinstance(value, str) or not all(isinstance(u, str) for u in value)
             ):
                 raise BadRequest(f"{where} must be a list of URLs, not {value!r}.")
+            for url in value or ():
+                problem = index_url_problem(url, where)
+                if problem is not None:
+                    raise problem
             out[name] = tuple(value) if value is not None else None
         else:
             out[name] = value

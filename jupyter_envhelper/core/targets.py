@@ -107,13 +107,18 @@ class Locator:
         kernel_manager: Any = None,
         kernel_query_timeout: float = 5.0,
         server_python: str = sys.executable,
+        server_prefix: str | None = None,
         log: logging.Logger | None = None,
     ) -> None:
+        """``server_python``: what a bare ``python`` in a kernelspec's argv means (as
+        jupyter_client starts it); ``server_prefix``: that interpreter's environment,
+        so plans for it can say it is the server's own."""
         self.kernel_spec_manager = kernel_spec_manager
         self.kernel_manager = kernel_manager
         self.prober = prober
         self.kernel_query_timeout = kernel_query_timeout
         self.server_python = server_python
+        self.server_prefix = server_prefix
         self.log = log or logging.getLogger("jupyter_envhelper")
 
     # -- kernelspecs ---------------------------------------------------------------------------
@@ -172,13 +177,7 @@ class Locator:
         elif target.kernel:
             spec = await self.kernel_target(target.kernel)
             resolution, is_python, probe_env = spec.resolution, spec.is_python, spec.probe_env()
-            kernel_json = _kernel_json(spec, resolution)
-            kernel_json.update(
-                kernel_id=None,
-                spec_interpreter=spec.interpreter,
-                confirmed_by_kernel=False,
-                mismatch=None,
-            )
+            kernel_json = _kernel_json(spec, resolution, detail=True)
         else:
             assert target.python is not None
             python = os.path.abspath(target.python)
@@ -239,14 +238,7 @@ class Locator:
         """The kernel part for an interpreter path: the kernelspec that starts it, if any."""
         for spec in await self.kernel_targets():
             if spec.interpreter and same_interpreter(spec.interpreter, python):
-                kernel_json = _kernel_json(spec, Resolution(python, "given interpreter"))
-                kernel_json.update(
-                    kernel_id=None,
-                    spec_interpreter=spec.interpreter,
-                    confirmed_by_kernel=False,
-                    mismatch=None,
-                )
-                return kernel_json
+                return _kernel_json(spec, Resolution(python, "given interpreter"), detail=True)
         return None
 
     async def _running(self, kernel_id: str) -> tuple[KernelTarget, Resolution, dict[str, Any]]:
@@ -279,11 +271,12 @@ class Locator:
                 resolution = Resolution(executable, "running kernel")
             except (TimeoutError, RuntimeError) as exc:
                 self.log.info("envhelper: kernel %s did not confirm its Python: %s", kernel_id, exc)
-        kernel_json = _kernel_json(spec, resolution)
-        kernel_json.update(
+        kernel_json = _kernel_json(
+            spec,
+            resolution,
+            detail=True,
             kernel_id=kernel_id,
-            spec_interpreter=spec.interpreter,
-            confirmed_by_kernel=confirmed,
+            confirmed=confirmed,
             mismatch=mismatch,
         )
         return spec, resolution, kernel_json
@@ -309,14 +302,32 @@ class Locator:
         return "ok", None, None, env
 
 
-def _kernel_json(spec: KernelTarget, resolution: Resolution) -> dict[str, Any]:
-    return {
+def _kernel_json(
+    spec: KernelTarget,
+    resolution: Resolution,
+    *,
+    detail: bool = False,
+    kernel_id: str | None = None,
+    confirmed: bool = False,
+    mismatch: str | None = None,
+) -> dict[str, Any]:
+    """The "kernel" part of the documents; ``detail``: with how the interpreter was found
+    (what an answer about one kernel says, not a row of the kernel list)."""
+    doc: dict[str, Any] = {
         "name": spec.name,
         "display_name": spec.display_name,
         "language": spec.language,
         "interpreter": resolution.interpreter,
         "interpreter_source": resolution.source,
     }
+    if detail:
+        doc.update(
+            kernel_id=kernel_id,
+            spec_interpreter=spec.interpreter,
+            confirmed_by_kernel=confirmed,
+            mismatch=mismatch,
+        )
+    return doc
 
 
 def same_interpreter(a: str, b: str) -> bool:

@@ -12,29 +12,44 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from ..errors import BadRequest, ChangesDisabled
+from ..advice.context import torch_index_url
+from ..advice.cuda import package_gpu
+from ..errors import BadRequest, ChangesDisabled, IndexTimeout, NotFound
+from ..gpu_facts import TORCH_BACKENDS
+from ..index import IndexClient
 from ..jobs.models import EnvironmentChanged, Refused
 from ..jobs.undo import index_checker
-from ..plan import ResolutionConflict
+from ..plan import Plan, ResolutionConflict
 from ..probe import Prober
 from ..resolver import plan_install, plan_uninstall
 from ..search.catalog import Catalog
-from ..validation import parse_requirements
+from ..validation import parse_project_name, parse_requirements
 from .assess import PlanAnswer, assess, fingerprint
 from .board import JobBoard
 from .config import CoreConfig
 from .documents import document, environment_document
 from .indexes import IndexPool
 from .rescue import rescue_document
+from .slots import PlanSlots
 from .suggestions import suggest_kernels
 from .targets import Located, Locator, Target
 
+T = TypeVar("T")
 Action = Literal["install", "uninstall", "undo"]
 ACTIONS = ("install", "uninstall", "undo")
+MAX_JOB_ID = 2**63 - 1  # the history's ids are SQLite integers
+
+
+def known_job_id(job_id: int) -> int:
+    """``job_id``, or NotFound when no job can have it (negative, or too big for the
+    history: SQLite would answer with an OverflowError)."""
+    if isinstance(job_id, bool) or not isinstance(job_id, int) or not 0 <= job_id <= MAX_JOB_ID:
+        raise NotFound(f"There is no job {str(job_id)[:30]}.")
+    return job_id
 
 
 @dataclass(frozen=True)
@@ -42,13 +57,18 @@ class PlanOptions:
     """How to plan. ``index_url``: an index given with this request (command line and
     magic only; the server's indexes come from its configuration).
     ``imported_modules``: what the kernel has imported, when the surface knows it (the
-    magic does; for a running kernel the core asks it)."""
+    magic does; for a running kernel the core asks it).
+    ``torch_backend``: plan against one of PyTorch's backend indexes (``cu126``, ``cpu``,
+    a name from ``gpu_facts.TORCH_BACKENDS``, as a GPU finding's action names it); the
+    core turns the name into the URL (``torch_backend_url``): a request never carries
+    an index URL, so every surface may pass it."""
 
     allow_prereleases: bool = False
     upgrade: bool = False
     index_url: str | None = None
     imported_modules: frozenset[str] | None = None
     suggest: bool = True
+    torch_backend: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,8 @@ class Core:
         self.catalog = catalog
         self.jobs = jobs
         self.log = log
+        # every resolution of this core takes one (slots.py: no stall under load)
+        self.plan_slots = PlanSlots()
 
     @property
     def prober(self) -> Prober:
@@ -125,10 +147,22 @@ class Core:
         """Package details with each version's fit for the target, and a typo-squat check."""
         from ..index.details import package_details
 
+        name = parse_project_name(name)  # before anything is probed or fetched
         env = (await self.locator.locate(target)).require() if target is not None else None
         client = self.indexes.client(env, index_url=index_url)
         details = await package_details(client, name, env)
         details["typosquat"] = (await self.catalog.typosquat_check(client, env))(name)
+        details["gpu"] = (
+            package_gpu(
+                details["name"],
+                details["fit"]["version"] or details["latest"],
+                details.get("requires_dist"),
+                env,
+                torch_index_template=self.config.torch_backend_url,
+            )
+            if env is not None
+            else None
+        )
         return document(**details)
 
     # -- what would happen -----------------------------------------------------------------
@@ -161,7 +195,8 @@ class Core:
     ) -> PlanAnswer:
         """The one way a plan is made: resolve, advise, and (when blocked) suggest."""
         env = located.require()
-        client = self.indexes.client(env, index_url=options.index_url)
+        backend_url = self.torch_backend_index(options.torch_backend)
+        client = self.indexes.client(env, index_url=options.index_url, first_index=backend_url)
         modules = options.imported_modules
         if modules is None and located.target.kernel_id:
             modules = await self.locator.imported_modules(located.target.kernel_id)
@@ -172,18 +207,87 @@ class Core:
             return await self._suggestions(requirements, kernel, options.index_url)
 
         wants_suggestions = options.suggest and not env.synthetic_env
-        return await assess(
-            requirements,
-            env,
-            client,
-            allow_prereleases=options.allow_prereleases,
-            allow_direct_urls=self.config.allow_direct_urls,
-            upgrade=options.upgrade,
-            kernel=kernel,
-            imported_modules=modules,
-            typosquat=typosquat,
-            suggest=suggestions if wants_suggestions else None,
+        return await self._within_plan_timeout(
+            assess(
+                requirements,
+                env,
+                client,
+                allow_prereleases=options.allow_prereleases,
+                allow_direct_urls=self.config.allow_direct_urls,
+                upgrade=options.upgrade,
+                kernel=kernel,
+                imported_modules=modules,
+                typosquat=typosquat,
+                suggest=suggestions if wants_suggestions else None,
+                timeout=self._resolver_wait,
+                server_prefix=self.locator.server_prefix,
+                slots=self.plan_slots,
+                torch_index_template=self.config.torch_backend_url,
+                backend_client=lambda url: self.indexes.client(env, first_index=url),
+            )
         )
+
+    def torch_backend_index(self, backend: str | None) -> str | None:
+        """The index URL of a PyTorch backend name; BadRequest for a name outside the
+        allow-list (the only index a request can choose, and only by name)."""
+        if backend is None:
+            return None
+        url = torch_index_url(self.config.torch_backend_url, backend)
+        if url is None:
+            known = ", ".join(TORCH_BACKENDS)
+            raise BadRequest(f"`torch_backend` must be one of {known}, not {backend[:40]!r}.")
+        return url
+
+    async def _with_sizes(self, plan: Plan, client: IndexClient) -> Plan:
+        """``plan`` with the sizes its index pages did not give (PEP 503 HTML pages have
+        none) asked of the files' server, so the job's disk-space check, which refuses
+        before anything runs, counts every file and not only those a page sized."""
+        missing = [
+            a
+            for a in plan.changes
+            if a.file is not None and a.file.size is None and a.file.url and not a.file.direct_url
+        ]
+        if not missing:
+            return plan
+        asked = [asyncio.ensure_future(client.size_of(a.file.url)) for a in missing if a.file]
+        done, pending = await asyncio.wait(asked, timeout=self.config.index_timeout)
+        for task in pending:
+            task.cancel()
+        sizes: dict[str, int] = {}
+        for action, task in zip(missing, asked):
+            if task in done and not task.cancelled() and task.exception() is None:
+                size = task.result()
+                if size is not None:
+                    sizes[action.canonical_name] = size
+        if not sizes:
+            return plan
+        actions = [
+            replace(a, file=replace(a.file, size=sizes[a.canonical_name]))
+            if a.file is not None and a.canonical_name in sizes
+            else a
+            for a in plan.actions
+        ]
+        return replace(plan, actions=actions)
+
+    @property
+    def _resolver_wait(self) -> float:
+        # How long the resolver's thread waits for one answer: a little past the whole
+        # plan's limit, so that limit (and its message) always comes first, while a
+        # resolver left running after it still ends soon.
+        return self.config.plan_timeout + 1.0
+
+    async def _within_plan_timeout(self, work: Awaitable[T]) -> T:
+        """``work``, or IndexTimeout once ``plan_timeout`` has passed (the index is
+        what a plan waits for; a single slow request fails sooner, at index_timeout)."""
+        limit = self.config.plan_timeout
+        try:
+            return await asyncio.wait_for(work, limit)
+        except asyncio.TimeoutError:
+            raise IndexTimeout(
+                f"Planning took longer than {limit:g} s (c.EnvHelperApp.plan_timeout): the "
+                "package index is slow or too much had to be read. Try again, or raise "
+                "the limit."
+            ) from None
 
     async def kernel_suggestions(
         self,
@@ -195,7 +299,8 @@ class Core:
         """Every other Python kernel, ranked by how well it could take ``requirements``."""
         self.validate(requirements)
         exclude = await self.locator.kernel_name(target) if target is not None else None
-        return document(suggestions=await self._suggestions(requirements, exclude, index_url))
+        found = await self._within_plan_timeout(self._suggestions(requirements, exclude, index_url))
+        return document(suggestions=found)
 
     async def rescue(
         self,
@@ -212,6 +317,8 @@ class Core:
         self, target: Target, job_id: int | None = None, *, index_url: str | None = None
     ) -> dict[str, Any]:
         """What undoing ``job_id`` (default: the target's latest successful job) would do."""
+        if job_id is not None:
+            known_job_id(job_id)
         located = await self.locator.locate(target)
         env = located.require()
         if job_id is None:
@@ -224,6 +331,41 @@ class Core:
             job_id, checker=index_checker(client), probe_env=located.probe_env
         )
         return document(kernel=located.kernel, job_id=job_id, **proposal.to_json())
+
+    async def export(
+        self,
+        target: Target,
+        fmt: str,
+        *,
+        only_requested: bool = False,
+        index_url: str | None = None,
+    ) -> dict[str, Any]:
+        """The target's environment written down: requirements with hashes, a PEP 751
+        lock, or a conda environment.yml (``reproduce.export``)."""
+        from ..reproduce import export_environment
+
+        located = await self.locator.locate(target)
+        env = located.require()
+        requested: list[str] = []
+        if only_requested:
+            requested = await self.jobs.requested_names(located.require_prefix())
+        client = self.indexes.client(env, index_url=index_url)
+        result = await export_environment(
+            env, client, fmt, only_requested=only_requested, requested=requested
+        )
+        return document(kernel=located.kernel, **result.to_json())
+
+    async def needs(self, target: Target, notebook: Mapping[str, Any]) -> dict[str, Any]:
+        """What ``notebook`` (its JSON) needs that the target has, lacks or has at another
+        version (``reproduce.needs``); ``missing`` is what an install would ask for."""
+        from ..reproduce.needs import notebook_needs
+        from ..search import ImportNameMap, load_import_names
+
+        located = await self.locator.locate(target)
+        env = located.require()
+        names = ImportNameMap(load_import_names())
+        found = await asyncio.to_thread(notebook_needs, notebook, env, names)
+        return document(kernel=located.kernel, **found)
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -242,8 +384,10 @@ class Core:
             self.validate(request.requirements)
         elif request.action == "uninstall" and not request.names:
             raise BadRequest("Uninstall needs `names`, the packages to remove.")
-        elif request.action == "undo" and request.job_id is None:
-            raise BadRequest("Undo needs the `job_id` of the job to undo.")
+        elif request.action == "undo":
+            if request.job_id is None:
+                raise BadRequest("Undo needs the `job_id` of the job to undo.")
+            known_job_id(request.job_id)
         located = await self.locator.locate(target)
         env = located.require()
         runner = self.jobs.runner
@@ -255,6 +399,7 @@ class Core:
                 request.job_id, checker=index_checker(client), probe_env=located.probe_env
             )
         else:
+            runner.ensure_free(located.require_prefix())
             if request.fingerprint is not None and request.fingerprint != fingerprint(env):
                 raise EnvironmentChanged(
                     "The environment changed since this plan was made; look at the new plan "
@@ -277,8 +422,17 @@ class Core:
                 blockers = [f for f in answer.findings if f.severity == "blocker"]
                 if blockers:
                     raise Refused(blockers[0].message, reason="blocker")
-                plan = answer.plan
+                plan = await self._with_sizes(
+                    answer.plan,
+                    self.indexes.client(
+                        env,
+                        index_url=options.index_url,
+                        first_index=self.torch_backend_index(options.torch_backend),
+                    ),
+                )
                 body = {"requirements": list(request.requirements)}
+                if options.torch_backend:
+                    body["torch_backend"] = options.torch_backend  # recorded with the job
             job = await runner.submit(
                 plan,
                 env,
@@ -294,22 +448,23 @@ class Core:
         return document(job=self.jobs.view(job.id))
 
     def job(self, job_id: int) -> dict[str, Any]:
-        return document(job=self.jobs.view(job_id))
+        return document(job=self.jobs.view(known_job_id(job_id)))
 
     def job_events(self, job_id: int, since: int = 0) -> AsyncIterator[dict[str, Any]]:
-        return self.jobs.events(job_id, since)
+        return self.jobs.events(known_job_id(job_id), since)
 
     async def wait_job(self, job_id: int) -> dict[str, Any]:
-        return document(job=await self.jobs.wait(job_id))
+        return document(job=await self.jobs.wait(known_job_id(job_id)))
 
     def cancel_job(self, job_id: int) -> dict[str, Any]:
-        return self.jobs.cancel(job_id)
+        return self.jobs.cancel(known_job_id(job_id))
 
     async def history(self, target: Target) -> dict[str, Any]:
         prefix = (await self.locator.locate(target)).require_prefix()
         return document(jobs=await self.jobs.history(prefix))
 
     async def close(self) -> None:
+        await self.plan_slots.close()
         await self.jobs.runner.close()
         await self.indexes.close()
 
@@ -326,8 +481,14 @@ class Core:
         targets = [t for t in await self.locator.kernel_targets() if t.name != exclude]
 
         async def planner(reqs: Sequence[str], env: Any, client: Any) -> Any:
-            return await plan_install(
-                reqs, env, client, allow_direct_urls=self.config.allow_direct_urls
+            return await self.plan_slots.run(
+                plan_install(
+                    reqs,
+                    env,
+                    client,
+                    allow_direct_urls=self.config.allow_direct_urls,
+                    timeout=self._resolver_wait,
+                )
             )
 
         return await suggest_kernels(

@@ -160,6 +160,15 @@ class KernelSession:
             timeout=timeout,
         )
 
+    def export(
+        self, fmt: str, *, only_requested: bool = False, index_url: str | None = None
+    ) -> dict[str, Any]:
+        return self.run(
+            lambda core: core.export(
+                self.target, fmt, only_requested=only_requested, index_url=index_url
+            )
+        )
+
     # -- jobs ------------------------------------------------------------------------------
 
     async def follow(self, request: JobRequest, sink: Sink) -> dict[str, Any]:

@@ -13,6 +13,7 @@ Load it with ``%load_ext jupyter_envhelper``, or for every IPython session with
     %envhelp history              # recorded changes (the same history as the side panel)
     %envhelp undo [JOB] [-y]      # reverse a change (default: the latest)
     %envhelp which REQ            # which kernelspecs have it, or could take it
+    %envhelp export [FORMAT]      # requirements (with hashes), pylock or environment-yml
     %envhelp rescue on|off        # on ModuleNotFoundError, say which package to install
 
 Flags: ``-y``/``--yes`` (do not ask), ``--no-widgets`` (plain text), ``--index-url URL``
@@ -63,7 +64,8 @@ magic_arguments: Callable[[], _Decorator] = _magic_arguments.magic_arguments
 argument: Callable[..., _Decorator] = _magic_arguments.argument
 USAGE = (
     "usage: %envhelp [search QUERY | show NAME | plan REQ... | install REQ... [-y] | "
-    "uninstall NAME... [-y] | history | undo [JOB] [-y] | which REQ | rescue on|off] "
+    "uninstall NAME... [-y] | history | undo [JOB] [-y] | which REQ | export [FORMAT] | "
+    "rescue on|off] "
     "[--no-widgets] [--index-url URL]"
 )
 RESCUE_BUDGET = 10.0  # seconds the rescue hint may take
@@ -86,6 +88,8 @@ class EnvHelpMagics(Magics):
     @argument("--pre", action="store_true", help="plan: allow pre-releases")
     @argument("--upgrade", action="store_true", help="plan: prefer the newest versions")
     @argument("--all", action="store_true", help="show: every version, not the last 10")
+    @argument("--only-requested", action="store_true", help="export: what was asked for")
+    @argument("-o", "--output", metavar="FILE", help="export: write to FILE")
     @line_magic
     def envhelp(self, line: str = "") -> None:
         """See and change this kernel's environment (see ``jupyter_envhelper.magic``)."""
@@ -101,6 +105,7 @@ class EnvHelpMagics(Magics):
             "history": self._history,
             "undo": self._undo,
             "which": self._which,
+            "export": self._export,
             "rescue": self._rescue_switch,
         }.get(args.command)
         if handler is None:
@@ -153,6 +158,20 @@ class EnvHelpMagics(Magics):
         requirements = _need(args, "which REQ")
         doc = self.session.kernel_suggestions(requirements, index_url=args.index_url)
         print(render_suggestions(doc["suggestions"]))
+
+    def _export(self, args: Any) -> None:
+        (fmt,) = _need(args, "export [requirements|pylock|environment-yml]", least=0, most=1) or [
+            "requirements"
+        ]
+        doc = self.session.export(fmt, only_requested=args.only_requested, index_url=args.index_url)
+        for note in doc["notes"]:
+            print(f"note: not reproducible from an index: {note}")
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(doc["content"])
+            print(f"Wrote {args.output}: {doc['packages']} packages ({doc['format']}).")
+        else:
+            print(doc["content"], end="")
 
     def _history(self, args: Any) -> None:
         print(render_history(self.session.history()["jobs"]))
