@@ -200,6 +200,23 @@ def test_nearest_wheel_that_does_not_fit_is_not_offered(conflict_index: IndexSer
     assert finding.action is not None and finding.action["kind"] == "other-python"
 
 
+def test_the_forecast_does_not_depend_on_which_request_answered_first(
+    conflict_index: IndexServer,
+) -> None:
+    # The client already holds numlike's page (another plan, or a prefetch that won the
+    # race): the forecast must still see its wheels. (It once read only pages the
+    # resolver had waited for itself, so under load the forecast came out empty.)
+    async def run() -> Plan:
+        config = IndexConfig(index_url=conflict_index.index_url)
+        async with IndexClient(config, use_netrc=False) as client:
+            await client.get_project("numlike")
+            return await plan_install(["pandalike"], target("3.11"), client)
+
+    action = asyncio.run(run()).action_for("numlike")
+    assert action is not None and action.file is not None and action.file.build is not None
+    assert action.file.build.likely_fails and action.file.build.wheel_pythons
+
+
 def test_on_a_python_it_has_wheels_for_no_build_at_all(conflict_index: IndexServer) -> None:
     result = plan(conflict_index, ["numlike<1.20"], target("3.9"))
     action = result.action_for("numlike")
@@ -254,6 +271,7 @@ def test_build_progress_is_said_in_words(
     assert "building puresrc from source (this can take minutes)" in messages, messages
     building = next(e for e in job.event_list if e.message and e.message.startswith("building"))
     assert building.bytes_done == building.bytes_total  # not "0 B of ..." while it builds
+    assert building.phase == "building"  # the panel says "Building from source"
 
 
 def test_installers_read_build_lines() -> None:

@@ -141,7 +141,9 @@ class IndexBridge:
                 found = self._wait(self._await_page(name), name)
             except NotFound as exc:
                 found = exc
-            self._pages[name] = found
+        # kept whichever way it came (a prefetch may have answered first), so that
+        # known_page sees every page the resolver used
+        self._pages[name] = found
         if isinstance(found, BaseException):
             raise found
         return found
