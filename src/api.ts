@@ -652,10 +652,55 @@ export interface INeedsAPI {
 }
 
 /**
+ * What `GET envhelper/export` writes: `requirements.txt` (pins with hashes),
+ * `pylock.toml` (a PEP 751 lock) or `environment.yml` (conda environments
+ * only).
+ */
+export type ExportFormat = 'requirements' | 'pylock' | 'environment-yml';
+
+/**
+ * The query of `GET envhelper/export` without the kernel.
+ */
+export interface IExportRequest {
+  format: ExportFormat;
+  /** Only what the user asked for, not its dependencies (not for pylock). */
+  only_requested?: boolean;
+}
+
+/**
+ * `GET envhelper/export`: the kernel's environment written down.
+ */
+export interface IExportResponse {
+  schema: number;
+  kernel: IKernelInfo;
+  format: ExportFormat | string;
+  /** The name to save it under (`pylock.toml`, ...). */
+  filename: string;
+  /** The file's text. */
+  content: string;
+  /** How many packages are pinned. */
+  packages: number;
+  /** What an index cannot reproduce (editable, direct-URL, local installs). */
+  notes: string[];
+}
+
+/**
+ * The export call; the exporter depends on this interface so tests can hand
+ * it a fake.
+ */
+export interface IExportAPI {
+  export(
+    ref: IKernelRef,
+    request: IExportRequest,
+    signal?: AbortSignal
+  ): Promise<IExportResponse>;
+}
+
+/**
  * The envhelper REST API over a Jupyter server connection.
  */
 export class EnvHelperAPI
-  implements IEnvHelperAPI, IChangeAPI, IRescueAPI, INeedsAPI
+  implements IEnvHelperAPI, IChangeAPI, IRescueAPI, INeedsAPI, IExportAPI
 {
   constructor(
     settings: ServerConnection.ISettings = ServerConnection.makeSettings()
@@ -763,6 +808,17 @@ export class EnvHelperAPI
       { ...kernelBody(ref), notebook },
       signal
     );
+  }
+
+  export(
+    ref: IKernelRef,
+    request: IExportRequest,
+    signal?: AbortSignal
+  ): Promise<IExportResponse> {
+    const params = kernelQuery(ref);
+    params.set('format', request.format);
+    params.set('only_requested', request.only_requested ? '1' : '0');
+    return this._get<IExportResponse>('export', params, signal);
   }
 
   history(ref: IKernelRef, signal?: AbortSignal): Promise<IHistoryResponse> {

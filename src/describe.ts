@@ -373,6 +373,8 @@ export function phaseLabel(phase: string, trans: Trans): string {
       return trans.__('Resolving');
     case 'downloading':
       return trans.__('Downloading');
+    case 'building':
+      return trans.__('Building from source');
     case 'installing':
       return trans.__('Installing');
     case 'uninstalling':

@@ -5,10 +5,12 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
+  Dialog,
   ICommandPalette,
   ISessionContextDialogs,
   Notification,
-  SessionContextDialogs
+  SessionContextDialogs,
+  showDialog
 } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import {
@@ -27,6 +29,10 @@ import * as React from 'react';
 import { EnvHelperAPI, INotebookCellSource } from './api';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ChangesModel } from './changes';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { ExportNotes } from './components/ExportControl';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { Exporter } from './exporting';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvHelperModel } from './model';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -92,9 +98,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.activateById(panel.id);
       });
     });
+    const exporter = new Exporter({
+      api,
+      host: model,
+      trans,
+      notifier: Notification,
+      showNotes: (title, notes) =>
+        void showDialog({
+          title,
+          body: React.createElement(ExportNotes, { notes }),
+          buttons: [Dialog.okButton({ label: trans.__('Close') })]
+        })
+    });
     const panel = new EnvHelperPanel({
       model,
       changes,
+      exporter,
       trans,
       translator: translator ?? undefined
     });

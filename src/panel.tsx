@@ -12,6 +12,7 @@ import * as React from 'react';
 
 import { ChangesModel } from './changes';
 import { EnvHelperView } from './components/EnvHelperView';
+import type { Exporter } from './exporting';
 import { EnvHelperModel } from './model';
 
 import envhelperSvg from '../style/icons/envhelper.svg';
@@ -30,7 +31,7 @@ export const envhelperIcon = new LabIcon({
 export class EnvHelperPanel extends SidePanel {
   constructor(options: EnvHelperPanel.IOptions) {
     super({ content: new Panel(), translator: options.translator });
-    const { model, changes, trans } = options;
+    const { model, changes, exporter, trans } = options;
     this._model = model;
     this._changes = changes ?? null;
     this.id = 'jp-envhelper-panel';
@@ -58,11 +59,16 @@ export class EnvHelperPanel extends SidePanel {
           changes ? (
             <UseSignal signal={changes.changed}>
               {() => (
-                <EnvHelperView model={model} changes={changes} trans={trans} />
+                <EnvHelperView
+                  model={model}
+                  changes={changes}
+                  exporter={exporter}
+                  trans={trans}
+                />
               )}
             </UseSignal>
           ) : (
-            <EnvHelperView model={model} trans={trans} />
+            <EnvHelperView model={model} exporter={exporter} trans={trans} />
           )
         }
       </UseSignal>
@@ -96,6 +102,7 @@ export namespace EnvHelperPanel {
   export interface IOptions {
     model: EnvHelperModel;
     changes?: ChangesModel;
+    exporter?: Exporter;
     trans: TranslationBundle;
     translator?: import('@jupyterlab/translation').ITranslator;
   }

@@ -2,3 +2,4 @@ import './base.css';
 import './changes.css';
 import './rescue.css';
 import './needs.css';
+import './export.css';

@@ -192,3 +192,35 @@ def test_environment_yml_is_for_conda_environments_only(
     assert done.returncode == 2
     error = json.loads(done.stdout)
     assert error["reason"] == "bad-request" and "not a conda environment" in error["message"]
+
+
+def test_environment_yml_for_a_conda_environment(
+    source: tuple[Path, IndexServer, dict[str, str]],
+) -> None:
+    python, index, env = source
+    # Given an environment with conda's package records (conda-meta) beside pip's
+    prefix = python.parent.parent
+    meta = prefix / "conda-meta"
+    meta.mkdir()
+    for name, version, build in (
+        ("python", "3.11.7", "hab00c5b_0"),
+        ("zlib", "1.3.1", "h4ab18f5_1"),
+    ):
+        record = {
+            "name": name,
+            "version": version,
+            "build": build,
+            "channel": "https://conda.anaconda.org/conda-forge/linux-64",
+        }
+        (meta / f"{name}-{version}-{build}.json").write_text(json.dumps(record), "utf-8")
+    (meta / "history").write_text("", "utf-8")  # not a record: ignored
+    doc = export(python, index, env, "--format", "environment-yml")
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load(doc["content"])
+    # Then conda's packages are pinned with their builds, from their channel, and what
+    # pip/uv installed is the pip section
+    assert doc["filename"] == "environment.yml" and data["channels"] == ["conda-forge"]
+    conda = [d for d in data["dependencies"] if isinstance(d, str)]
+    assert conda == ["python=3.11.7=hab00c5b_0", "zlib=1.3.1=h4ab18f5_1"]
+    pip = next(d["pip"] for d in data["dependencies"] if isinstance(d, dict))
+    assert pip == ["dep==1.0", "plain==1.0"]

@@ -13,7 +13,13 @@ from ..environment import Environment
 from ..errors import EnvHelperError
 
 SCHEMA = 1
-PHASE_FRACTION = {"resolving": 0.05, "downloading": 0.1, "installing": 0.7, "verifying": 0.9}
+PHASE_FRACTION = {
+    "resolving": 0.05,
+    "downloading": 0.1,
+    "building": 0.5,  # a build from source: no bytes to count, it takes what it takes
+    "installing": 0.7,
+    "verifying": 0.9,
+}
 FINISHED = frozenset({"succeeded", "failed", "cancelled", "interrupted"})
 
 

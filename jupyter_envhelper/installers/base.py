@@ -43,7 +43,7 @@ from ..errors import BadRequest
 from ..index.config import InstallerSettings, environment_installer, installer_settings
 from ..index.credentials import redact_url, split_credentials
 
-Phase = Literal["resolving", "downloading", "installing", "verifying", "done"]
+Phase = Literal["resolving", "downloading", "building", "installing", "verifying", "done"]
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")

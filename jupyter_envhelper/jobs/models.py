@@ -40,7 +40,7 @@ from ..plan import Plan
 
 JobKind = Literal["install", "uninstall", "undo"]
 JobState = Literal["running", "succeeded", "failed", "cancelled", "interrupted"]
-Phase = Literal["resolving", "downloading", "installing", "verifying", "done"]
+Phase = Literal["resolving", "downloading", "building", "installing", "verifying", "done"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "interrupted"})
 
 

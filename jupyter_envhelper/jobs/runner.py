@@ -488,6 +488,7 @@ class JobRunner:
                     done.update(sizes)
                 if hint.building is not None:  # its sdist is here; the build takes a while
                     done.add(hint.building)
+                    fields["phase"] = "building"
                     fields["message"] = (
                         f"building {hint.building} from source (this can take minutes)"
                     )

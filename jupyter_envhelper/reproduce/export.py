@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -288,10 +289,30 @@ def _conda_packages(meta: str) -> tuple[list[tuple[str, str, str]], list[str]]:
         if not isinstance(name, str) or not isinstance(version, str):
             continue
         packages.append((name, version, str(record.get("build") or "")))
-        channel = str(record.get("channel") or "").rstrip("/").rsplit("/", 1)[-1]
-        if channel and channel not in channels and channel not in {"pypi", "<unknown>"}:
+        channel = _channel_name(str(record.get("channel") or ""), str(record.get("subdir") or ""))
+        if channel and channel not in channels:
             channels.append(channel)
     return packages, channels
+
+
+_SUBDIR = re.compile(r"^(noarch|(linux|osx|win|emscripten|wasi|zos)-[a-z0-9_]+)$")
+
+
+def _channel_name(url: str, subdir: str) -> str | None:
+    """A record's channel as environment.yml names it: ``conda-forge`` for
+    ``https://conda.anaconda.org/conda-forge/linux-64``, ``defaults`` for Anaconda's
+    own ``repo.anaconda.com/pkgs/...``, else the channel URL without its subdir."""
+    url = url.rstrip("/")
+    if not url or url in {"pypi", "<unknown>"}:
+        return None
+    head, _, last = url.rpartition("/")
+    if head and (last == subdir or _SUBDIR.match(last)):
+        url = head
+    if "repo.anaconda.com/pkgs/" in url:
+        return "defaults"
+    if url.startswith(("https://conda.anaconda.org/", "http://conda.anaconda.org/")):
+        return url.split("conda.anaconda.org/", 1)[1]
+    return redact_url(url)
 
 
 async def export_environment(

@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { ChangesModel } from '../changes';
 import { Trans } from '../describe';
+import type { Exporter } from '../exporting';
 import { EnvHelperModel } from '../model';
 import { EnvironmentView } from './EnvironmentView';
 import { HistoryView } from './HistoryView';
@@ -16,6 +17,8 @@ export interface IEnvHelperViewProps {
   model: EnvHelperModel;
   /** Plan, install, history; without it the panel only shows. */
   changes?: ChangesModel;
+  /** "Export…" in the environment header; without it, no export. */
+  exporter?: Exporter;
   trans: Trans;
 }
 
@@ -26,7 +29,7 @@ export interface IEnvHelperViewProps {
  * job of the widget that hosts it (`UseSignal` on `model.stateChanged`).
  */
 export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
-  const { model, changes, trans } = props;
+  const { model, changes, exporter, trans } = props;
   const environment = model.environment;
   const details = model.details;
   const hasEnvironment =
@@ -55,6 +58,11 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
         state={environment}
         trans={trans}
         onRefresh={() => void model.refresh()}
+        onExport={
+          exporter && hasEnvironment && model.kernel !== null
+            ? request => exporter.run(request)
+            : undefined
+        }
       />
       {job && changes ? (
         <JobView

@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { IExportRequest } from '../api';
 import {
   Trans,
   environmentWarnings,
@@ -9,12 +10,15 @@ import {
   probeStateMessage
 } from '../describe';
 import { IEnvironmentState, IKernelTarget } from '../model';
+import { ExportControl } from './ExportControl';
 
 export interface IEnvironmentViewProps {
   kernel: IKernelTarget | null;
   state: IEnvironmentState;
   trans: Trans;
   onRefresh: () => void;
+  /** Export the environment as a file; without it there is no "Export…". */
+  onExport?: (request: IExportRequest) => Promise<unknown>;
 }
 
 /**
@@ -169,6 +173,13 @@ export function EnvironmentView(props: IEnvironmentViewProps): JSX.Element {
             </li>
           ))}
         </ul>
+      )}
+      {props.onExport && (
+        <ExportControl
+          kind={env.kind}
+          trans={trans}
+          onExport={props.onExport}
+        />
       )}
     </div>
   );
