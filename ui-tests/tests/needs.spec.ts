@@ -111,6 +111,14 @@ async function runCommandFromPalette(
     .click();
 }
 
+// The kernel is shared with the other browser tests (the rescue test needs it without
+// the demo package): leave it as this test found it, even when the test fails.
+test.afterEach(async ({ request, baseURL }) => {
+  if (fs.existsSync(path.join(KERNELS_DIR, PY311, 'kernel.json'))) {
+    await withoutDemo(request, baseURL ?? 'http://localhost:8888');
+  }
+});
+
 test('a notebook whose kernel lacks a package: the banner installs it, the cell runs, the dependencies are recorded', async ({
   page,
   request,
