@@ -22,7 +22,12 @@ import {
 } from './api';
 import type { Trans } from './describe';
 import { EnvHelperAPIError, isAbortError, toAPIError } from './request';
-import { IRescueJob, refOfSession, requirementName } from './rescue';
+import {
+  IRescueJob,
+  refOfSession,
+  requirementName,
+  sameKernel
+} from './rescue';
 
 // -- recording: the pure edit of the cells ------------------------------------
 
@@ -518,7 +523,7 @@ export class NeedsModel implements IDisposable {
     if (!this._planned.some(n => names.includes(n))) {
       return;
     }
-    if (!this._sameKernel(job.ref)) {
+    if (!sameKernel(job.ref, refOfSession(this._session))) {
       return;
     }
     this._unfollowJob();
@@ -564,14 +569,6 @@ export class NeedsModel implements IDisposable {
     this._job?.ended.disconnect(this._onJobEnded, this);
     this._job?.changed?.disconnect(this._onJobChanged, this);
     this._job = null;
-  }
-
-  private _sameKernel(ref: IKernelRef): boolean {
-    const here = refOfSession(this._session);
-    if (ref.kernelId && here.kernelId) {
-      return ref.kernelId === here.kernelId;
-    }
-    return !!ref.specName && ref.specName === here.specName;
   }
 
   private _setStep(step: NeedsStep | null): void {

@@ -72,6 +72,17 @@ export type IRescueSession = Pick<
 >;
 
 /**
+ * Whether a job's kernel is this one: by running kernel when both are known, else by
+ * kernelspec.
+ */
+export function sameKernel(ref: IKernelRef, here: IKernelRef): boolean {
+  if (ref.kernelId && here.kernelId) {
+    return ref.kernelId === here.kernelId;
+  }
+  return !!ref.specName && ref.specName === here.specName;
+}
+
+/**
  * The kernel a session runs, as the API names it.
  */
 export function refOfSession(session: IRescueSession): IKernelRef {
@@ -326,7 +337,7 @@ export class RescueModel implements IDisposable {
     if (!job.job.requirements.some(r => requirementName(r) === wanted)) {
       return;
     }
-    if (!this._sameKernel(job.ref)) {
+    if (!sameKernel(job.ref, refOfSession(this._session))) {
       return;
     }
     this._job?.ended.disconnect(this._onJobEnded, this);
@@ -358,14 +369,6 @@ export class RescueModel implements IDisposable {
           String(job.state)
       });
     }
-  }
-
-  private _sameKernel(ref: IKernelRef): boolean {
-    const here = refOfSession(this._session);
-    if (ref.kernelId && here.kernelId) {
-      return ref.kernelId === here.kernelId;
-    }
-    return !!ref.specName && ref.specName === here.specName;
   }
 
   private _setStep(step: RescueStep | null): void {
