@@ -8,6 +8,13 @@ The real list comes from ``https://pypi.org/simple/`` (PEP 691 JSON when served,
 PEP 503 HTML page otherwise) and is cached in ``benchmarks/.cache/`` (not committed).
 Queries are a few hundred of mixed kinds: exact names, prefixes, typos, import names,
 purposes and nonsense. Exits 1 when the p99 latency misses ``--target-ms`` (30 ms).
+
+The same list is then written as a persistent name index (``search/nameindex.py``) and
+measured twice more: the queries against it in this process (what a server does once
+the file exists), and ``--fresh`` (default 5) fresh processes that each open it and
+answer one query, timed from the interpreter's start to the answer (target
+``--fresh-target-ms``, 300 ms; the typo index of the shipped data is prepared first,
+once, as every user's first search does).
 """
 
 from __future__ import annotations
@@ -16,12 +23,15 @@ import argparse
 import gzip
 import html
 import json
+import os
 import random
 import re
 import resource
 import statistics
 import string
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +40,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jupyter_envhelper.search import SearchIndex, load_import_names, load_popular
+from jupyter_envhelper.search.nameindex import NameIndex, write
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 SIMPLE_URL = "https://pypi.org/simple/"
@@ -133,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=700_000, help="synthetic list size")
     parser.add_argument("--target-ms", type=float, default=30.0, help="p99 latency target")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--fresh", type=int, default=5, help="fresh processes to time")
+    parser.add_argument("--fresh-target-ms", type=float, default=300.0)
     args = parser.parse_args(argv)
 
     source = "synthetic"
@@ -183,11 +196,19 @@ def main(argv: list[str] | None = None) -> int:
         },
         "target_p99_ms": args.target_ms,
     }
-    result["ok"] = result["p99_ms"] <= args.target_ms
+    del index
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as work:
+        result.update(persistent(names, queries, work, args.fresh))
+    result["fresh_target_ms"] = args.fresh_target_ms
+    result["ok"] = (
+        result["p99_ms"] <= args.target_ms
+        and result["table_p99_ms"] <= args.target_ms
+        and result["fresh_max_ms"] <= args.fresh_target_ms
+    )
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"source: {source}, {len(names):,} names ({len(index):,} after normalization)")
+        print(f"source: {source}, {len(names):,} names ({result['indexed']:,} after normalization)")
         print(
             f"build: {build_seconds:.2f} s, peak RSS +{result['build_peak_rss_growth_mib']} MiB "
             f"over the name list (process peak {result['peak_rss_mib']} MiB)"
@@ -197,8 +218,64 @@ def main(argv: list[str] | None = None) -> int:
         for kind, values in by_kind.items():
             value = round(percentile(values, 0.99), 2)
             print(f"  p99 {kind:<9} {value} ms")
-        print("OK" if result["ok"] else "MISSED the p99 target")
+        print(f"persistent index: written in {result['write_seconds']} s "
+              f"({result['file_mib']} MiB); queries against it: p50 {result['table_p50_ms']} ms, "
+              f"p99 {result['table_p99_ms']} ms")  # fmt: skip
+        print(f"fresh processes (start to answer): {result['fresh_ms']} ms "
+              f"(target <= {args.fresh_target_ms} ms)")  # fmt: skip
+        print("OK" if result["ok"] else "MISSED a target")
     return 0 if result["ok"] else 1
+
+
+FRESH = """
+import sys, time
+from jupyter_envhelper.search import SearchIndex
+from jupyter_envhelper.search.nameindex import NameIndex
+hits = SearchIndex((), table=NameIndex.open(sys.argv[1])).search(sys.argv[2])
+print(hits[0].canonical_name if hits else "")
+"""
+
+
+def persistent(
+    names: list[str], queries: list[tuple[str, str]], work: str, fresh: int
+) -> dict[str, object]:
+    """The list as a persistent index: its queries here, and fresh processes."""
+    path = os.path.join(work, "names.sqlite")
+    started = time.perf_counter()
+    write(path, names, ["https://pypi.org/simple/"])
+    written = time.perf_counter() - started
+    table = NameIndex.open(path)
+    assert table is not None
+    index = SearchIndex((), table=table)
+    for _, text in queries[:20]:
+        index.search(text)
+    latencies = []
+    for _, text in queries:
+        started = time.perf_counter()
+        index.search(text)
+        latencies.append((time.perf_counter() - started) * 1000)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["XDG_CACHE_HOME"] = os.path.join(work, "home")
+    subprocess.run(  # the shipped data's typo index, prepared once per user
+        [sys.executable, "-m", "jupyter_envhelper.search"], env=env, check=False
+    )
+    subprocess.run([sys.executable, "-c", FRESH, path, "numpy"], env=env, check=True,
+                   capture_output=True)  # fmt: skip  # byte-compiles, untimed
+    fresh_ms = []
+    for query in ["reqeusts", "pandas", "dataframe", "cv2", "obscure-name-zz"][:fresh] * 2:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", FRESH, path, query], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        fresh_ms.append(round((time.perf_counter() - started) * 1000, 1))
+    fresh_ms = fresh_ms[:fresh]
+    return {
+        "write_seconds": round(written, 2),
+        "file_mib": round(os.path.getsize(path) / 2**20, 1),
+        "table_p50_ms": round(statistics.median(latencies), 2),
+        "table_p99_ms": round(percentile(latencies, 0.99), 2),
+        "fresh_ms": fresh_ms,
+        "fresh_max_ms": max(fresh_ms) if fresh_ms else 0.0,
+    }
 
 
 if __name__ == "__main__":

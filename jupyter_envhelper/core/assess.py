@@ -25,13 +25,15 @@ from ..advice.context import torch_index_url
 from ..advice.cuda import recommendation_for
 from ..environment import Environment
 from ..errors import EnvHelperError
-from ..index import IndexClient, check_compatibility
+from ..index import DistributionFile, IndexClient, check_compatibility
 from ..plan import Conflict, Finding, Plan, ResolutionConflict, WayOut, worst
 from ..resolver import plan_install
+from .placement import with_placement
 from .slots import PlanSlots
 
 UNSHARED_SLOTS = PlanSlots()  # for callers that pass none (the core passes its own)
-VULNERABILITY_BUDGET = 3.0  # seconds spent asking the index for advisories
+VULNERABILITY_BUDGET = 3.0  # seconds a plan waits, once resolved, for advisories
+MAX_EARLY_ADVISORIES = 64  # projects whose advisories are asked for while resolving
 BACKEND_BUDGET = 3.0  # seconds spent confirming the recommended PyTorch build
 GPU_FRAMEWORKS = frozenset({"torch", "torchvision", "torchaudio"})
 
@@ -94,34 +96,42 @@ async def assess(
     ``slots``: taken while resolving (see ``slots.py``)."""
     plan: Plan | None = None
     conflict: Conflict | None = None
+    advisories = _Advisories(client)
     try:
-        plan = await (slots or UNSHARED_SLOTS).run(
-            plan_install(
-                requirements,
-                env,
-                client,
-                allow_prereleases=allow_prereleases,
-                allow_direct_urls=allow_direct_urls,
-                upgrade=upgrade,
-                kernel=kernel,
-                **({"timeout": timeout} if timeout is not None else {}),
-            )
+        try:
+            # the JSON API of each project is asked for as soon as the resolver names it
+            with client.watch_projects(advisories.start):
+                plan = await (slots or UNSHARED_SLOTS).run(
+                    plan_install(
+                        requirements,
+                        env,
+                        client,
+                        allow_prereleases=allow_prereleases,
+                        allow_direct_urls=allow_direct_urls,
+                        upgrade=upgrade,
+                        kernel=kernel,
+                        **({"timeout": timeout} if timeout is not None else {}),
+                    )
+                )
+        except ResolutionConflict as exc:
+            conflict = exc.conflict
+        vulnerabilities, cpu, backends = await asyncio.gather(
+            advisories.collect(plan),
+            _cpu_alternatives(client, plan) if plan is not None else _nothing(),
+            _backend_alternatives(plan, env, torch_index_template, backend_client),
         )
-    except ResolutionConflict as exc:
-        conflict = exc.conflict
+    finally:
+        advisories.close()
     ctx = AdviceContext(
-        vulnerabilities=await _vulnerabilities(client, plan) if plan is not None else {},
+        vulnerabilities=vulnerabilities,
         typosquat=typosquat,
         imported_modules=imported_modules,
-        cpu_alternatives=await _cpu_alternatives(client, plan) if plan is not None else {},
+        cpu_alternatives=cpu,
         server_prefix=server_prefix,
-        **_torch_context(
-            torch_index_template,
-            await _backend_alternatives(plan, env, torch_index_template, backend_client),
-        ),
+        **_torch_context(torch_index_template, backends),
     )
     subject: Plan | Conflict = plan if plan is not None else conflict  # type: ignore[assignment]
-    findings = run_checks(subject, env, ctx)
+    findings = with_placement(run_checks(subject, env, ctx), subject, env)
     # blockers first (run_checks' order); within a severity, the GPU fit first: it
     # decides which build to get before anything about the list of packages matters
     rank = {"blocker": 0, "warning": 1, "info": 2}
@@ -135,7 +145,19 @@ async def assess(
         suggestions = await suggest()
         if conflict is not None:
             for s in suggestions:
-                if s["rank"] != "impossible":
+                if s["rank"] == "new-environment":  # core/creating.py: the last resort
+                    conflict.ways_out.append(
+                        WayOut(
+                            "other-python",
+                            s["message"],
+                            {
+                                "kind": "new-environment",
+                                **s["new_environment"],
+                                "label": "Create a new environment",
+                            },
+                        )
+                    )
+                elif s["rank"] != "impossible":
                     conflict.ways_out.append(
                         WayOut(
                             "other-kernel",
@@ -222,14 +244,14 @@ async def _backend_alternatives(
         return {}  # torch came from another index: that backend does not have it
     wanted = SpecifierSet(rec.torch)
     best = None
-    for file in page.files:
-        if (
-            file.version.local == rec.backend.replace("-", ".")
-            and wanted.contains(file.version, prereleases=True)
-            and check_compatibility(file, env).status == "compatible"
-            and (best is None or file.version > best.version)
-        ):
-            best = file
+    local = rec.backend.replace("-", ".")
+    for version in page.all_versions():  # newest first: the first that has a wheel here
+        if version.local != local or not wanted.contains(version, prereleases=True):
+            continue
+        compatible = (f for f in page.files_for(version) if _compatible(f, env))
+        best = next(compatible, None)
+        if best is not None:
+            break
     if best is None:
         return {}
     return {
@@ -241,27 +263,65 @@ async def _backend_alternatives(
     }
 
 
-async def _vulnerabilities(client: IndexClient, plan: Plan) -> dict[str, Any]:
-    """Advisories for what the plan installs, as far as the index publishes them."""
-    names = [a.canonical_name for a in plan.changes if a.version is not None]
-    if not names:
-        return {}
+def _compatible(file: DistributionFile, env: Environment) -> bool:
+    return check_compatibility(file, env).status == "compatible"
 
-    async def one(name: str) -> tuple[str, dict[str, Any]]:
+
+async def _nothing() -> dict[str, Any]:
+    return {}
+
+
+class _Advisories:
+    """Advisories for what the plan installs, as far as the index publishes them
+    (``<root>/pypi/<name>/json``). Each project's document is asked for when the
+    resolver first names the project (``start``), so most have arrived when the plan
+    is made; ``collect`` then waits at most VULNERABILITY_BUDGET for the rest of the
+    plan's, and ``close`` drops those the plan did not need."""
+
+    def __init__(self, client: IndexClient) -> None:
+        self.client = client
+        self.tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
+
+    def start(self, name: str) -> None:
+        key = canonicalize_name(name)
+        if key not in self.tasks and len(self.tasks) < MAX_EARLY_ADVISORIES:
+            self._task(key)
+
+    def _task(self, key: str) -> asyncio.Task[dict[str, Any]]:
+        task = self.tasks.get(key)
+        if task is None:
+            task = self.tasks[key] = asyncio.ensure_future(self._one(key))
+            # read, so an unexpected error of one the plan did not need is not logged
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
+
+    async def _one(self, name: str) -> dict[str, Any]:
         try:
-            doc = await client.project_json(name)
+            doc = await self.client.project_json(name)
         except EnvHelperError:
             doc = None
         if doc is None:
-            return name, {"version": None, "records": None}
+            return {"version": None, "records": None}
         info = doc.get("info") or {}
-        return name, {"version": info.get("version"), "records": doc.get("vulnerabilities")}
+        return {"version": info.get("version"), "records": doc.get("vulnerabilities")}
 
-    tasks = [asyncio.ensure_future(one(n)) for n in names]
-    done, pending = await asyncio.wait(tasks, timeout=VULNERABILITY_BUDGET)
-    for task in pending:
-        task.cancel()
-    return dict(t.result() for t in done if not t.cancelled() and t.exception() is None)
+    async def collect(self, plan: Plan | None) -> dict[str, Any]:
+        if plan is None:
+            return {}
+        names = [a.canonical_name for a in plan.changes if a.version is not None]
+        if not names:
+            return {}
+        wanted = {name: self._task(name) for name in names}
+        await asyncio.wait(wanted.values(), timeout=VULNERABILITY_BUDGET)
+        return {
+            name: task.result()
+            for name, task in wanted.items()
+            if task.done() and not task.cancelled() and task.exception() is None
+        }
+
+    def close(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()  # those still running: the plan is done without them
 
 
 async def _cpu_alternatives(client: IndexClient, plan: Plan) -> dict[str, Any]:
@@ -275,12 +335,10 @@ async def _cpu_alternatives(client: IndexClient, plan: Plan) -> dict[str, Any]:
             page = await client.get_project(action.name)
         except (InvalidVersion, EnvHelperError):
             continue
-        for file in page.files:
-            if (
-                file.version.public == chosen.public
-                and file.version.local == "cpu"
-                and canonicalize_name(file.project) == action.canonical_name
-            ):
+        # by version: a lazy page makes only the files of the +cpu release
+        cpu = [v for v in page.all_versions() if v.public == chosen.public and v.local == "cpu"]
+        for file in (f for v in cpu for f in page.files_for(v)):
+            if canonicalize_name(file.project) == action.canonical_name:
                 out[action.canonical_name] = {
                     "requirement": f"{action.name}=={file.version}",
                     "index_url": file.index_url,

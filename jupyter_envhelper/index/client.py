@@ -20,7 +20,9 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +37,7 @@ from .config import IndexConfig, ssl_context_from_env
 from .credentials import redact_url, split_credentials
 from .direct import wheel_file_from_url
 from .fetcher import Fetcher
+from .merge import merge_pages
 from .metadata import (
     extract_pkg_info,
     metadata_from_wheel_bytes,
@@ -49,6 +52,9 @@ log = logging.getLogger(__name__)
 
 PYPI_FILE_HOSTS = frozenset({"files.pythonhosted.org"})
 DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
+# parsed pages kept in memory per client: a server serves many plans with one client,
+# and a page of a big project is megabytes of entries
+MAX_PAGES = 512
 
 
 class IndexClient:
@@ -105,7 +111,10 @@ class IndexClient:
         self.download_timeout = download_timeout
         self.warnings: list[str] = list(self.config.warnings)
         self._no_metadata_hosts: set[str] = set()
-        self._pages: dict[str, asyncio.Task[ProjectPage]] = {}
+        self._pages: dict[str, asyncio.Task[ProjectPage]] = {}  # LRU order
+        self.max_pages = MAX_PAGES
+        self._json_docs: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._watchers: list[Callable[[str], None]] = []  # see watch_projects
         self._metadata: dict[str, CoreMetadata] = {}
         self._sizes: dict[str, int] = {}  # file URL -> size, as range answers told it
 
@@ -116,6 +125,17 @@ class IndexClient:
     @property
     def stats(self) -> ClientStats:
         return self._fetcher.stats
+
+    @property
+    def page_freshness(self) -> float:
+        """Seconds a cached page is reused without asking the index."""
+        return self._fetcher.page_freshness
+
+    @property
+    def http_cache_dir(self) -> Path | None:
+        """The directory of the disk cache (None: this client keeps none)."""
+        cache = self._fetcher.cache
+        return cache.directory if cache is not None else None
 
     async def aclose(self) -> None:
         await self._fetcher.aclose()
@@ -136,11 +156,33 @@ class IndexClient:
     async def get_project(self, name: str) -> ProjectPage:
         """The project's files, following the configured strategy (memoised per client)."""
         key = _request_key(name)
-        task = self._pages.get(key)
+        for watcher in self._watchers:
+            watcher(key)
+        task = self._pages.pop(key, None)  # re-inserted last: the most recently used
         if task is None or (task.done() and task.exception() is not None):
             task = asyncio.ensure_future(self._load_project(key))
-            self._pages[key] = task
+        self._pages[key] = task
+        if len(self._pages) > self.max_pages:
+            self._evict()
         return await asyncio.shield(task)
+
+    @contextmanager
+    def watch_projects(self, watcher: Callable[[str], None]) -> Iterator[None]:
+        """While in the block, ``watcher(key)`` is called (on the loop, before the page
+        is read) with the normalised name of every project page asked for: so a plan
+        can start what it will want to know about a project as soon as it is named."""
+        self._watchers.append(watcher)
+        try:
+            yield
+        finally:
+            self._watchers.remove(watcher)
+
+    def _evict(self) -> None:
+        """Forget the least recently used finished pages beyond ``max_pages`` (a plan
+        holds the pages it uses itself; the disk cache has them all)."""
+        excess = len(self._pages) - self.max_pages
+        for old in [k for k, t in self._pages.items() if t.done()][:excess]:
+            del self._pages[old]
 
     async def _load_project(self, key: str) -> ProjectPage:
         if self.strategy == "merge":
@@ -148,16 +190,7 @@ class IndexClient:
             found = [page for page in results if page is not None]
             if not found:
                 raise self._not_found(key)
-            merged = ProjectPage(name=key, index_url=found[0].index_url)
-            seen: set[str] = set()
-            for page in found:
-                merged.warnings += page.warnings
-                merged.versions += [v for v in page.versions if v not in merged.versions]
-                for file in page.files:
-                    if file.filename not in seen:
-                        seen.add(file.filename)
-                        merged.files.append(file)
-            return merged
+            return merge_pages(key, found)  # lazy: files are made per version asked
         for url in self.index_urls:
             first = await self._page_from(url, key)
             if first is not None:
@@ -210,8 +243,25 @@ class IndexClient:
         Only indexes whose URL ends in ``/simple/`` can offer it (PyPI, and mirrors
         laid out like it). ``None`` means "this index publishes no such data",
         never "nothing to report": callers must say "unknown".
+
+        Without its per-release file lists (``releases``, ``urls``: megabytes for a big
+        project, and the Simple API pages say the same), and kept in memory for the
+        page freshness, so a repeated plan does not read and parse them again.
         """
         key = _request_key(name)
+        kept = self._json_docs.get(key)
+        if kept is not None and time.monotonic() - kept[0] < self.page_freshness:
+            self._json_docs[key] = self._json_docs.pop(key)  # most recently used
+            return kept[1]
+        found, failed = await self._project_json(key)
+        if not failed:  # a timeout is asked again next time
+            self._json_docs[key] = (time.monotonic(), found)
+        while len(self._json_docs) > self.max_pages:
+            del self._json_docs[next(iter(self._json_docs))]
+        return found
+
+    async def _project_json(self, key: str) -> tuple[dict[str, Any] | None, bool]:
+        failed = False
         for index_url in self.index_urls:
             if not index_url.rstrip("/").endswith("/simple"):
                 continue
@@ -220,6 +270,7 @@ class IndexClient:
                 page = await self._fetcher.get_page(url, "application/json")
             except (IndexUnavailable, IndexTimeout) as exc:
                 self._warn(f"No vulnerability data: {exc.message}")
+                failed = True
                 continue
             if page.status != 200:
                 continue
@@ -229,8 +280,10 @@ class IndexClient:
                 self._warn(f"The JSON API of {redact_url(index_url)} sent malformed JSON.")
                 continue
             if isinstance(data, dict):
-                return data
-        return None
+                data.pop("releases", None)
+                data.pop("urls", None)
+                return data, False
+        return None, failed
 
     # -- files named by URL ------------------------------------------------------------------
     def direct_file(self, url: str) -> DistributionFile:

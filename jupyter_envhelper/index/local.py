@@ -31,6 +31,7 @@ from packaging.utils import (
 
 from ..errors import NotFound
 from .client import IndexClient
+from .merge import merge_pages
 from .metadata import MAX_METADATA_BYTES, extract_pkg_info, is_metadata_member, pick_metadata_member
 from .models import DistributionFile, ProjectPage
 from .pages import make_file, parse_project_html
@@ -191,15 +192,8 @@ class LocalIndexClient(IndexClient):
             if missing is not None:
                 raise missing
             raise NotFound(f"No project named {key} in {', '.join(self._folders) or 'no index'}.")
-        merged = remote or ProjectPage(name=key, index_url=local[0].index_url)
-        seen = {f.filename for f in merged.files}
-        for page in local:
-            merged.warnings += page.warnings
-            for file in page.files:
-                if file.filename not in seen:
-                    seen.add(file.filename)
-                    merged.files.append(file)
-        return merged
+        # the index's files first (a name found there wins), the remote page kept lazy
+        return merge_pages(key, [remote, *local] if remote is not None else local)
 
     async def _page_from(self, index_url: str, key: str) -> ProjectPage | None:
         if index_url.startswith("file:"):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -73,24 +74,104 @@ class DistributionFile:
         }
 
 
-@dataclass
 class ProjectPage:
-    """A project's files on one index (or several, with the ``merge`` strategy)."""
+    """A project's files on one index (or several, with the ``merge`` strategy).
 
-    name: str
-    index_url: str
-    files: list[DistributionFile] = field(default_factory=list)
-    versions: list[str] = field(default_factory=list)
-    api_version: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    A page read from an index is *lazy*: its entries were checked (name, version,
+    tags, Requires-Python; bad ones skipped with a warning, as before) but a
+    ``DistributionFile`` is only made for the versions somebody asks about
+    (``files_for``); PyPI's pages hold tens of thousands of files of which a plan
+    reads a handful. ``files`` (all of them, in page order) still works: it builds
+    the rest once, and from then on the list is the page (it may be changed).
+    """
+
+    def __init__(  # noqa: PLR0917 - the dataclass it was took these by position
+        self,
+        name: str,
+        index_url: str,
+        files: list[DistributionFile] | None = None,
+        versions: list[str] | None = None,
+        api_version: str | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.index_url = index_url
+        self.versions: list[str] = list(versions) if versions is not None else []
+        self.api_version = api_version
+        self.warnings: list[str] = list(warnings) if warnings is not None else []
+        self._files: list[DistributionFile] | None = list(files) if files is not None else []
+        self._lazy: LazyFiles | None = None
+
+    def __repr__(self) -> str:
+        return f"ProjectPage({self.name!r}, {self.index_url!r}, {self.file_count} files)"
+
+    def set_lazy(self, lazy: LazyFiles) -> None:
+        """Entries to build on demand (see ``pages.py``); replaces any files."""
+        self._files, self._lazy = None, lazy
+
+    @property
+    def is_lazy(self) -> bool:
+        return self._files is None
+
+    @property
+    def files_made(self) -> int | None:
+        """How many file objects a lazy page has made so far (None: not lazy)."""
+        return self._lazy.built if self._files is None and self._lazy is not None else None
+
+    @property
+    def files(self) -> list[DistributionFile]:
+        if self._files is None:
+            assert self._lazy is not None
+            self._files = self._lazy.build_all()
+            self._lazy = None
+        return self._files
+
+    @files.setter
+    def files(self, value: list[DistributionFile]) -> None:
+        self._files, self._lazy = list(value), None
+
+    @property
+    def file_count(self) -> int:
+        if self._files is None and self._lazy is not None:
+            return self._lazy.count
+        return len(self._files or ())
 
     def all_versions(self) -> list[Version]:
         """Versions with at least one file, newest first."""
+        if self._files is None and self._lazy is not None:
+            return list(self._lazy.versions)
         return sorted({f.version for f in self.files}, reverse=True)
 
     def files_for(self, version: Version | str) -> list[DistributionFile]:
-        wanted = Version(str(version))
+        wanted = version if isinstance(version, Version) else Version(str(version))
+        if self._files is None and self._lazy is not None:
+            return self._lazy.files_for(wanted)
         return [f for f in self.files if f.version == wanted]
+
+    def filenames(self) -> list[str]:
+        """Every file's name, in page order, without making the files of a lazy page."""
+        if self._files is None and self._lazy is not None:
+            return self._lazy.filenames()
+        return [f.filename for f in self._files or ()]
+
+
+class LazyFiles(Protocol):
+    """What a lazy ``ProjectPage`` needs from its parser (``pages.LazyEntries``)."""
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def built(self) -> int: ...
+
+    @property
+    def versions(self) -> Sequence[Version]: ...  # newest first
+
+    def files_for(self, version: Version) -> list[DistributionFile]: ...
+
+    def filenames(self) -> list[str]: ...  # in page order, no file made
+
+    def build_all(self) -> list[DistributionFile]: ...
 
 
 @dataclass

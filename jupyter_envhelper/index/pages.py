@@ -8,15 +8,20 @@ file entry (unknown file type, invalid version or specifier) is skipped and expl
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import html
 import json
 import re
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag, parse_tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -24,7 +29,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion
+from packaging.version import InvalidVersion, Version
 
 from ..errors import IndexUnavailable
 from .credentials import redact_url
@@ -96,6 +101,198 @@ def _metadata_hashes(value: Any) -> dict[str, str] | None:
         algo, _, digest = value.partition("=")
         return {algo: digest} if digest else {}
     return None
+
+
+# -- cheap, cached pieces of a file entry -------------------------------------------------
+# A project page repeats the same few hundred version strings, tag strings and
+# Requires-Python texts across tens of thousands of files: each is parsed once.
+_WHEEL_NAME = re.compile(r"^[\w\d._]*$", re.UNICODE)
+_BUILD_TAG = re.compile(r"^(\d+)(.*)$")
+_MISSING = object()
+
+
+@lru_cache(maxsize=8192)
+def cached_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def cached_tags(text: str) -> frozenset[Tag] | None:
+    try:
+        return parse_tag(text)
+    except ValueError:  # packaging's InvalidTag is a ValueError
+        return None
+
+
+@lru_cache(maxsize=4096)
+def cached_specifier(text: str) -> SpecifierSet | None:
+    """``SpecifierSet(text)``, shared (treat it as immutable); None when invalid."""
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _canonical(name: str) -> str:
+    return canonicalize_name(name)
+
+
+def _quick_name(filename: str, project: str) -> tuple[Version, str, frozenset[Tag]] | None:
+    """(version, kind, tags) of a well-formed wheel or sdist of ``project``, from the
+    caches; None for anything unusual (``make_file`` then decides, with its warning)."""
+    if filename.endswith(".whl"):
+        stem = filename[:-4]
+        dashes = stem.count("-")
+        if dashes not in (4, 5):
+            return None
+        parts = stem.split("-", dashes - 2)
+        name_part = parts[0]
+        if "__" in name_part or _WHEEL_NAME.match(name_part) is None:
+            return None
+        if dashes == 5 and _BUILD_TAG.match(parts[2]) is None:
+            return None
+        version = cached_version(parts[1])
+        tags = cached_tags(parts[-1])
+        kind = "wheel"
+    elif filename.endswith((".tar.gz", ".zip")):
+        stem = filename[:-7] if filename.endswith(".tar.gz") else filename[:-4]
+        name_part, sep, version_part = stem.rpartition("-")
+        if not sep or not name_part:
+            return None
+        version = cached_version(version_part)
+        tags = frozenset()
+        kind = "sdist"
+    else:
+        return None
+    if version is None or tags is None or _canonical(name_part) != project:
+        return None
+    return version, kind, tags
+
+
+class LazyEntries:
+    """A page's file entries, checked but not yet ``DistributionFile``s (see
+    ``ProjectPage``). Each entry keeps the few values a file is made of."""
+
+    __slots__ = ("_base", "_built", "_by_version", "_entries", "_versions", "index_url", "project")
+
+    def __init__(self, page_url: str, index_url: str, project: str) -> None:
+        self._base = page_url
+        self.index_url = index_url
+        self.project = canonicalize_name(project)
+        # one per file: the entry's values, or the file itself when made eagerly
+        self._entries: list[tuple[Any, ...] | DistributionFile] = []
+        self._by_version: dict[Version, list[int]] = {}
+        self._built: dict[int, DistributionFile] = {}
+        self._versions: list[Version] = []
+
+    def add(self, entry: dict[str, Any], base: str, warnings: list[str]) -> None:
+        filename = entry.get("filename")
+        href = entry.get("url")
+        quick = None
+        if isinstance(filename, str) and isinstance(href, str):
+            if filename.endswith(_IGNORED_SUFFIXES):
+                return
+            quick = _quick_name(filename, self.project)
+        rp_text = entry.get("requires-python")
+        rp_given = isinstance(rp_text, str) and rp_text.strip()
+        if quick is not None and rp_given and cached_specifier(rp_text) is None:
+            quick = None  # make_file says why it is skipped
+        if quick is None:
+            made = make_file(entry, base, self.index_url, self.project, warnings)
+            if made is not None:
+                self._by_version.setdefault(made.version, []).append(len(self._entries))
+                self._entries.append(made)
+            return
+        version, kind, tags = quick
+        self._by_version.setdefault(version, []).append(len(self._entries))
+        self._entries.append(
+            (
+                filename,
+                href,
+                base,
+                rp_text,
+                entry.get("yanked", False),
+                entry.get("hashes"),
+                entry.get("size"),
+                entry.get("upload-time"),
+                entry.get("core-metadata", entry.get("dist-info-metadata")),
+                version,
+                kind,
+                tags,
+            )
+        )
+
+    def done(self) -> LazyEntries:
+        self._versions = sorted(self._by_version, reverse=True)
+        return self
+
+    @property
+    def count(self) -> int:
+        return len(self._entries)
+
+    @property
+    def built(self) -> int:
+        """How many ``DistributionFile`` objects were made so far."""
+        return len(self._built)
+
+    @property
+    def versions(self) -> Sequence[Version]:
+        return self._versions
+
+    def _file(self, position: int) -> DistributionFile:
+        found = self._built.get(position)
+        if found is not None:
+            return found
+        raw = self._entries[position]
+        file = raw if isinstance(raw, DistributionFile) else self._make(raw)
+        self._built[position] = file
+        return file
+
+    def _make(self, raw: tuple[Any, ...]) -> DistributionFile:
+        (filename, href, base, rp_text, yanked_value, hashes, size, upload, meta) = raw[:9]
+        version, kind, tags = raw[9:]
+        url = href if href.startswith(("https://", "http://")) else urljoin(base, href)
+        hashes = dict(hashes) if isinstance(hashes, dict) else {}
+        if "#" in url:
+            url, _, fragment = url.partition("#")
+            if "=" in fragment:
+                algo, _, digest = fragment.partition("=")
+                hashes = {algo: digest, **hashes}
+        has_rp = isinstance(rp_text, str) and bool(rp_text.strip())
+        if isinstance(yanked_value, str):  # PEP 691: a string means yanked, with a reason
+            yanked, reason = True, (yanked_value.strip() or None)
+        else:
+            yanked, reason = bool(yanked_value), None
+        return DistributionFile(
+            filename=filename,
+            url=url,
+            index_url=self.index_url,
+            project=self.project,
+            version=version,
+            kind=kind,
+            tags=tags,
+            hashes={str(k): str(v) for k, v in hashes.items()},
+            requires_python=cached_specifier(rp_text) if has_rp else None,
+            requires_python_text=rp_text if has_rp else None,
+            yanked=yanked,
+            yanked_reason=reason,
+            size=size if isinstance(size, int) and size >= 0 else None,
+            upload_time=_parse_time(upload),
+            metadata_hashes=_metadata_hashes(meta),
+        )
+
+    def files_for(self, version: Version) -> list[DistributionFile]:
+        return [self._file(i) for i in self._by_version.get(version, ())]
+
+    def filenames(self) -> list[str]:
+        return [e.filename if isinstance(e, DistributionFile) else e[0] for e in self._entries]
+
+    def build_all(self) -> list[DistributionFile]:
+        return [self._file(i) for i in range(len(self._entries))]
 
 
 def make_file(
@@ -171,7 +368,26 @@ def make_file(
     )
 
 
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """No cyclic GC while a page is read: it makes tens of thousands of small
+    containers and no cycles, and each collection it triggers walks every object of
+    the process (that was half the time of a cold plan)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_project_json(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
+    with _no_gc():
+        return _parse_project_json(body, page_url, index_url, project)
+
+
+def _parse_project_json(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
     data = _load_json(body, page_url)
     api_version = _check_api_version((data.get("meta") or {}).get("api-version"), page_url)
     files = data.get("files")
@@ -182,13 +398,13 @@ def parse_project_json(body: bytes, page_url: str, index_url: str, project: str)
     page = ProjectPage(
         name=canonicalize_name(project), index_url=index_url, api_version=api_version
     )
+    lazy = LazyEntries(page_url, index_url, project)
     for entry in files:
         if not isinstance(entry, dict):
             page.warnings.append(f"Skipped a malformed file entry on {project}'s page.")
             continue
-        made = make_file(entry, page_url, index_url, project, page.warnings)
-        if made is not None:
-            page.files.append(made)
+        lazy.add(entry, page_url, page.warnings)
+    page.set_lazy(lazy.done())
     versions = data.get("versions")
     if isinstance(versions, list):
         page.versions = [str(v) for v in versions]
@@ -250,6 +466,11 @@ def _parse_html(body: bytes, url: str) -> _AnchorParser:
 
 
 def parse_project_html(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
+    with _no_gc():
+        return _parse_project_html(body, page_url, index_url, project)
+
+
+def _parse_project_html(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
     parser = _parse_html(body, page_url)
     if parser.tags == 0 and body.strip():
         # Not HTML at all (binary or plain text under text/html): an empty project it
@@ -264,6 +485,7 @@ def parse_project_html(body: bytes, page_url: str, index_url: str, project: str)
     page = ProjectPage(
         name=canonicalize_name(project), index_url=index_url, api_version=api_version
     )
+    lazy = LazyEntries(page_url, index_url, project)
     for attrs, text in parser.anchors:
         href = attrs.get("href")
         if not href:
@@ -279,9 +501,8 @@ def parse_project_html(body: bytes, page_url: str, index_url: str, project: str)
         meta = attrs.get("data-core-metadata") or attrs.get("data-dist-info-metadata")
         if meta is not None:
             entry["core-metadata"] = meta
-        made = make_file(entry, base, index_url, project, page.warnings)
-        if made is not None:
-            page.files.append(made)
+        lazy.add(entry, base, page.warnings)
+    page.set_lazy(lazy.done())
     return page
 
 

@@ -31,8 +31,9 @@ def wheel_pythons(factory: Factory, candidate: ReleaseCandidate) -> list[tuple[i
     page = factory.bridge.known_page(candidate.name)
     public = Version(candidate.version.public)
     found: set[tuple[int, int]] = set()
-    for file in page.files if page else ():
-        if file.kind != "wheel" or Version(file.version.public) != public:
+    versions = [v for v in page.all_versions() if Version(v.public) == public] if page else []
+    for file in (f for v in versions for f in page.files_for(v)) if page else ():
+        if file.kind != "wheel":
             continue
         for tag in file.tags:
             match = _CPYTHON.match(tag.interpreter)

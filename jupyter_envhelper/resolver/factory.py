@@ -10,8 +10,9 @@ target's marker environment, extras included). A project the user named by URL
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -60,6 +61,72 @@ class Release:
         return self.file is not None and self.file.yanked
 
 
+class Releases(Sequence[Release]):
+    """A page's releases for one target, newest first (``release_order``), worked out
+    lazily and kept. Iterating stops making releases where the caller stops; ``len``,
+    indexing and ``bool`` work as on a list (``len`` and indexing work them all out)."""
+
+    def __init__(self, factory: Factory, page: ProjectPage) -> None:
+        self.factory = factory
+        self.page = page
+        # versions grouped by public version, newest first; the order within a group
+        # depends on the files (release_order), so a group is decided as a whole
+        groups: dict[Version, list[Version]] = {}
+        for version in page.all_versions():
+            groups.setdefault(Version(version.public) if version.local else version, []).append(
+                version
+            )
+        self._groups = sorted(groups.items(), key=lambda item: item[0], reverse=True)
+        self._done: list[Release] = []
+        self._next_group = 0
+
+    def _more(self) -> bool:
+        if self._next_group >= len(self._groups):
+            return False
+        _, versions = self._groups[self._next_group]
+        self._next_group += 1
+        made = [self.factory.release_for(v, self.page.files_for(v)) for v in versions]
+        made.sort(key=release_order, reverse=True)
+        self._done.extend(made)
+        return True
+
+    def __iter__(self) -> Iterator[Release]:
+        position = 0
+        while True:
+            while position >= len(self._done):
+                if not self._more():
+                    return
+            yield self._done[position]
+            position += 1
+
+    def _all(self) -> list[Release]:
+        while self._more():
+            pass
+        return self._done
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __bool__(self) -> bool:
+        return bool(self._done) or any(True for _ in self)
+
+    @overload
+    def __getitem__(self, index: int) -> Release: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Release]: ...
+
+    def __getitem__(self, index: int | slice) -> Release | list[Release]:
+        if isinstance(index, int) and index >= 0:
+            while index >= len(self._done) and self._more():
+                pass
+            return self._done[index]
+        return self._all()[index]
+
+    def __repr__(self) -> str:
+        return f"Releases({self.page.name!r}, {len(self._done)} of {self.page.file_count} files)"
+
+
 class Factory:
     def __init__(
         self,
@@ -84,7 +151,8 @@ class Factory:
         self.warnings: list[str] = []
         self.display_names: dict[str, str] = {}
         self.direct: dict[str, DirectWheel] = dict(direct or {})  # canonical name -> wheel
-        self._releases: dict[str, list[Release]] = {}
+        self._releases: dict[str, Releases] = {}
+        self._python_ok: dict[str, bool] = {}
         self._dependencies: dict[tuple[str, str, frozenset[str]], list[ResolverRequirement]] = {}
         # canonical name -> {parent's canonical name: the first such parent, "top 1.0"}:
         # how a conflict deep in the graph is traced back to what the user asked for.
@@ -100,34 +168,41 @@ class Factory:
 
     def python_ok(self, file: DistributionFile) -> bool:
         rp = file.requires_python
-        return rp is None or rp.contains(self.python, prereleases=True)
+        if rp is None:
+            return True
+        text = file.requires_python_text or str(rp)
+        ok = self._python_ok.get(text)
+        if ok is None:  # one check per distinct Requires-Python, not per file
+            ok = self._python_ok[text] = rp.contains(self.python, prereleases=True)
+        return ok
 
-    def releases_of(self, page: ProjectPage) -> list[Release]:
-        """Every version on the page, newest first, with its best file for the target."""
+    def release_for(self, version: Version, files: Sequence[DistributionFile]) -> Release:
+        """The release ``version`` as the target sees it: its best usable file, or why none."""
+        fitting = [f for f in files if self.python_ok(f)]
+        allowed = [f for f in fitting if self.policy.file_allowed(f)]
+        ranked = [(r, f) for f in allowed if (r := self.file_rank(f)) is not None]
+        if ranked:
+            # Non-yanked first, then wheels by tag rank, then the sdist.
+            ranked.sort(key=lambda item: (item[1].yanked, item[0]))
+            return Release(version, ranked[0][1])
+        if not fitting:
+            texts = [f.requires_python_text or str(f.requires_python) for f in files]
+            return Release(version, None, "requires-python", texts[0] if texts else None)
+        return Release(version, None, "no-compatible-file")
+
+    def releases_of(self, page: ProjectPage) -> Releases:
+        """Every version on the page, newest first, with its best file for the target.
+
+        Lazy: a release is worked out (and its files made) when it is first read, so a
+        resolution that takes the newest version of a project with 500 never looks at
+        the other 499."""
         key = canonicalize_name(page.name)
         cached = self._releases.get(key)
-        if cached is not None:
+        if cached is not None and cached.page is page:
             return cached
-        by_version: dict[Version, list[DistributionFile]] = {}
-        for file in page.files:
-            by_version.setdefault(file.version, []).append(file)
-        out: list[Release] = []
-        for version, files in by_version.items():
-            fitting = [f for f in files if self.python_ok(f)]
-            allowed = [f for f in fitting if self.policy.file_allowed(f)]
-            ranked = [(r, f) for f in allowed if (r := self.file_rank(f)) is not None]
-            if ranked:
-                # Non-yanked first, then wheels by tag rank, then the sdist.
-                ranked.sort(key=lambda item: (item[1].yanked, item[0]))
-                out.append(Release(version, ranked[0][1]))
-            elif not fitting:
-                texts = [f.requires_python_text or str(f.requires_python) for f in files]
-                out.append(Release(version, None, "requires-python", texts[0] if texts else None))
-            else:
-                out.append(Release(version, None, "no-compatible-file"))
-        out.sort(key=release_order, reverse=True)
-        self._releases[key] = out
-        return out
+        made = Releases(self, page)
+        self._releases[key] = made
+        return made
 
     def direct_release(self, name: str) -> Release | None:
         """The one release of a project named by URL (None for any other project)."""
@@ -139,7 +214,7 @@ class Factory:
             return Release(file.version, None, "no-compatible-file")
         return Release(file.version, file)
 
-    def releases(self, name: str) -> list[Release] | None:
+    def releases(self, name: str) -> Sequence[Release] | None:
         """None when the index has no such project (remembered for the explanation).
         A project named by URL has that wheel's release only; the index is not asked."""
         direct = self.direct_release(name)
@@ -181,13 +256,25 @@ class Factory:
         requirements: Sequence[ResolverRequirement],
         incompatible: Iterable[Candidate],
     ) -> list[Candidate]:
+        return list(self.iter_matches(identifier, requirements, incompatible)())
+
+    def iter_matches(
+        self,
+        identifier: str,
+        requirements: Sequence[ResolverRequirement],
+        incompatible: Iterable[Candidate],
+    ) -> Callable[[], Iterator[Candidate]]:
+        """``find_matches`` as resolvelib takes it lazily: a function that returns a
+        fresh iterator over the same candidates, best first, each time it is called;
+        releases are only worked out as far as the resolver reads."""
         if identifier == PYTHON_IDENTIFIER:
             # The one candidate, unless resolvelib has ruled it out: ignoring that made
             # backjumping offer it again forever (the round limit instead of a conflict).
             ok = all(r.specifier.contains(self.python, prereleases=True) for r in requirements)
             if not ok or any(c.identifier == PYTHON_IDENTIFIER for c in incompatible):
-                return []
-            return [PythonCandidate(self.python)]
+                return lambda: iter(())
+            python = [PythonCandidate(self.python)]
+            return lambda: iter(python)
         name, extras = split_identifier(identifier)
         specifier = SpecifierSet()
         for req in requirements:
@@ -196,43 +283,68 @@ class Factory:
                 self.display_names.setdefault(name, req.display_name)
         specifier = self.policy.narrow(name, specifier)  # the target's constraints
         bad = {c.version for c in incompatible}
-        bases = [c for c in self._base_matches(name, specifier) if c.version not in bad]
-        if extras:
-            return [ExtrasCandidate(c, extras) for c in bases]
-        return list(bases)
+        bases = self._base_matches(name, specifier)
 
-    def _base_matches(self, name: str, specifier: SpecifierSet) -> list[ReleaseCandidate]:
+        def matches() -> Iterator[Candidate]:
+            for candidate in bases():
+                if candidate.version in bad:
+                    continue
+                yield ExtrasCandidate(candidate, extras) if extras else candidate
+
+        return matches
+
+    def _base_matches(
+        self, name: str, specifier: SpecifierSet
+    ) -> Callable[[], Iterator[ReleaseCandidate]]:
         direct = self.direct_release(name)
         if direct is not None:  # the URL's wheel or nothing: never the index, never installed
             if direct.file is None or not specifier.contains(direct.version, True):
-                return []
+                return lambda: iter(())
             display = self.display_names.get(name, self.direct[name].display_name)
-            return [ReleaseCandidate(name, display, direct.version, direct.file)]
+            only = [ReleaseCandidate(name, display, direct.version, direct.file)]
+            return lambda: iter(only)
         releases = self.releases(name)
         dist = self.env.installed(name)
         if releases is None and dist is None:
-            return []
+            return lambda: iter(())
         display = self.display_names.get(name, dist.name if dist else name)
-        found: list[ReleaseCandidate] = []
-        for release in releases or ():
-            if release.file is None or not specifier.contains(release.version, True):
-                continue
-            if release.yanked and not pins_version(specifier, release.version):
-                continue  # PEP 592: a yanked file only for an exact pin
-            found.append(ReleaseCandidate(name, display, release.version, release.file))
-        if not (self.allow_prereleases or specifier.prereleases):
-            finals = [c for c in found if not c.version.is_prerelease]
-            if finals:  # pre-releases only when nothing else satisfies
-                found = finals
         installed = self._installed_candidate(name, dist, specifier, display)
+        finals_only = not (self.allow_prereleases or specifier.prereleases)
+        skip = installed.version if installed is not None else None
+
+        def matching() -> Iterator[ReleaseCandidate]:
+            for release in releases or ():
+                if release.file is None or not specifier.contains(release.version, True):
+                    continue
+                if release.yanked and not pins_version(specifier, release.version):
+                    continue  # PEP 592: a yanked file only for an exact pin
+                yield ReleaseCandidate(name, display, release.version, release.file)
+
+        def found() -> Iterator[ReleaseCandidate]:
+            if not finals_only:
+                yield from (c for c in matching() if c.version != skip)
+                return
+            any_final = False  # pre-releases only when nothing else satisfies
+            for candidate in matching():
+                if not candidate.version.is_prerelease:
+                    any_final = True
+                    if candidate.version != skip:
+                        yield candidate
+            if not any_final:
+                yield from (c for c in matching() if c.version != skip)
+
         if installed is None:
             return found
-        found = [c for c in found if c.version != installed.version]
         if name in self.upgrade:
-            found.append(installed)
-            found.sort(key=lambda c: release_order(Release(c.version, c.file)), reverse=True)
-            return found
-        return [installed, *found]  # change as little as possible
+            ordered = [*found(), installed]
+            ordered.sort(key=lambda c: release_order(Release(c.version, c.file)), reverse=True)
+            return lambda: iter(ordered)
+
+        def installed_first() -> Iterator[ReleaseCandidate]:
+            yield installed  # change as little as possible
+            yield from found()
+
+        return installed_first
 
     def _installed_candidate(
         self, name: str, dist: Distribution | None, specifier: SpecifierSet, display: str
@@ -248,7 +360,7 @@ class Factory:
         file = None
         page = self.bridge.known_page(name)
         if page is not None:
-            file = next((r.file for r in self.releases_of(page) if r.version == version), None)
+            file = self.release_for(version, page.files_for(version)).file
         return ReleaseCandidate(name, display, version, file, installed=dist, is_installed=True)
 
     # -- dependencies ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ Preference (smaller is decided first), as a tuple:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from resolvelib import AbstractProvider, BaseReporter
@@ -65,12 +65,13 @@ class Provider(AbstractProvider[ResolverRequirement, Candidate, str]):
         identifier: str,
         requirements: Mapping[str, Iterator[ResolverRequirement]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
-    ) -> list[Candidate]:
+    ) -> Callable[[], Iterator[Candidate]]:
         wanted = list(requirements[identifier])
         name, extras = split_identifier(identifier)
         if extras:  # the plain project's requirements bound the extras form too
             wanted += list(requirements.get(name, ()))
-        return self.factory.find_matches(identifier, wanted, incompatibilities[identifier])
+        # lazily: resolvelib reads candidates best first and mostly stops at the first
+        return self.factory.iter_matches(identifier, wanted, list(incompatibilities[identifier]))
 
     def is_satisfied_by(self, requirement: ResolverRequirement, candidate: Candidate) -> bool:
         return requirement.is_satisfied_by(candidate)

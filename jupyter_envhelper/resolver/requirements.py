@@ -8,12 +8,13 @@ pinned to the same version) and ``<python>`` for the target interpreter.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 if TYPE_CHECKING:
     from .candidates import Candidate
@@ -66,6 +67,11 @@ class SpecifierRequirement:
     extras: frozenset[str]
     specifier: SpecifierSet
     url: str | None = None
+    # version -> does the specifier admit it: resolvelib asks again for every pin in
+    # every round (tens of thousands of times in a 90-package plan)
+    _admits: dict[Version, bool] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
 
     @classmethod
     def from_packaging(cls, req: Requirement) -> SpecifierRequirement:
@@ -101,7 +107,10 @@ class SpecifierRequirement:
         version = getattr(candidate, "version", None)
         if version is None:
             return False
-        return self.specifier.contains(version, prereleases=True)
+        found = self._admits.get(version)
+        if found is None:
+            found = self._admits[version] = self.specifier.contains(version, prereleases=True)
+        return found
 
     def __str__(self) -> str:
         return self.format_for_error()

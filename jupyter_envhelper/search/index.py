@@ -14,15 +14,22 @@ shipped data; each query then does a bounded amount of work:
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import heapq
+import subprocess
+import sys
+import threading
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol
 
 from ..errors import BadRequest
 from .distance import edits1
-from .fuzzy import DeletionIndex
+from .fuzzy import DeletionIndex, NearIndex, StoredDeletionIndex
 from .imports import ImportNameMap, ImportNames, load_import_names
+from .nameindex import locked, user_cache_dir
 from .names import NameTable, canonicalize, query_to_name
 from .popular import PopularTable, load_popular
 from .purpose import PurposeIndex
@@ -64,18 +71,21 @@ class SearchIndex:
         popular: PopularTable | None = None,
         import_names: ImportNames | None = None,
         shipped_import_names: ImportNames | None = None,
+        table: NameSource | None = None,
     ) -> None:
         """``names``: every project name of the index; ``import_names``: index-wide
         import name -> distributions data (e.g. PEP 794 ``Import-Name``), consulted
-        before the shipped map of common mismatches."""
+        before the shipped map of common mismatches. ``table``: the index's names
+        already in a table (a persistent ``nameindex.NameIndex``) instead of ``names``."""
         shipped = load_import_names() if shipped_import_names is None else shipped_import_names
         self._imports = ImportNameMap(*(source for source in (import_names, shipped) if source))
         parts = _shipped_parts() if popular is None else _PopularParts(popular)
         self.popular = parts.popular
-        self._names = NameTable(_with_popular(names, self.popular))
+        own = NameTable(_with_popular(names, self.popular))
+        self._names: NameSource = own if table is None else _Combined(table, own)
         self._popular_sorted = parts.sorted_names
         self._popular_near = parts.near
-        self._purpose = parts.purpose
+        self._parts = parts
         self.typosquat = TyposquatChecker(
             self.popular, import_names=self._imports, near=self._popular_near
         )
@@ -85,6 +95,11 @@ class SearchIndex:
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and canonicalize(name) in self._names
+
+    @property
+    def names(self) -> NameSource:
+        """Every canonical name searched (``in`` works on it)."""
+        return self._names
 
     def search(
         self,
@@ -110,7 +125,7 @@ class SearchIndex:
         if name is not None:
             self._match_names(text, name, spaced, installed_versions, candidates)
         self._match_import_names(text, name, import_names, candidates)
-        for match in self._purpose.search(text):
+        for match in self._parts.purpose.search(text):
             words = ", ".join(match.matched)
             candidates.offer(
                 match.canonical_name,
@@ -179,10 +194,13 @@ class SearchIndex:
             obscure = UNRANKED_FUZZY_SCORE
         else:
             obscure = None
-        for variant in edits1(name):
+        variants = edits1(name)
+        # one batch lookup, not ~2,000 (a persistent table answers a batch at once)
+        on_index = self._names.known(variants) if obscure is not None else set()
+        for variant in variants:
             if variant in self.popular or variant in installed:
                 candidates.offer(variant, MatchKind.FUZZY, FUZZY_SCORES[1], "one typo away")
-            elif obscure is not None and variant in self._names:
+            elif obscure is not None and variant in on_index:
                 candidates.offer(variant, MatchKind.FUZZY, obscure, "one typo away")
         if len(name) < 5:
             return
@@ -260,18 +278,120 @@ class SearchIndex:
         return SearchHit(**{**hit.__dict__, "typosquat": warning})
 
 
+class NameSource(Protocol):
+    """What a search needs of a table of names (``NameTable``, ``NameIndex``)."""
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, canonical: object) -> bool: ...
+
+    def display(self, canonical: str) -> str: ...
+
+    def with_prefix(self, prefix: str, *, limit: int) -> Iterator[str]: ...
+
+    def known(self, canonical_names: Iterable[str]) -> set[str]: ...
+
+
+class _Combined:
+    """A persistent table plus the (small) in-memory one of popular names."""
+
+    def __init__(self, table: NameSource, own: NameTable) -> None:
+        self.table = table
+        self.own = own
+
+    def __len__(self) -> int:
+        return max(len(self.table), len(self.own))
+
+    def __contains__(self, canonical: object) -> bool:
+        return canonical in self.own or canonical in self.table
+
+    def known(self, canonical_names: Iterable[str]) -> set[str]:
+        wanted = list(canonical_names)
+        return self.own.known(wanted) | self.table.known(wanted)
+
+    def display(self, canonical: str) -> str:
+        if canonical in self.own:
+            return self.own.display(canonical)
+        return self.table.display(canonical)
+
+    def with_prefix(self, prefix: str, *, limit: int) -> Iterator[str]:
+        merged = heapq.merge(
+            self.table.with_prefix(prefix, limit=limit),
+            self.own.with_prefix(prefix, limit=limit),
+        )
+        seen = 0
+        last = None
+        for name in merged:
+            if name != last:
+                yield name
+                seen += 1
+                if seen >= limit:
+                    return
+            last = name
+
+
 class _PopularParts:
     """What depends on the popular table alone: built once and shared (immutable)."""
 
     def __init__(self, popular: PopularTable) -> None:
         self.popular = popular
         self.sorted_names = sorted(project.canonical_name for project in popular)
-        self.near = DeletionIndex(self.sorted_names, min_length=4)
-        self.purpose = PurposeIndex(popular)
+        self.near: NearIndex = _near_index(self.sorted_names)
+
+    @functools.cached_property
+    def purpose(self) -> PurposeIndex:
+        """Built on first use (a third of a second): a plan's typo-squat check never needs it."""
+        return PurposeIndex(self.popular)
+
+
+NEAR_FILE = ("search", "popular-near.sqlite")
+_near_started = threading.Event()
+
+
+def _near_index(names: list[str], *, here: bool = False) -> NearIndex:
+    """Popular names two typos away: from the user cache when it can be used (a fresh
+    process then starts in milliseconds, not a second), else built in memory while a
+    separate process writes the file (``here``: written by this process)."""
+    try:
+        path = user_cache_dir().joinpath(*NEAR_FILE)
+    except (OSError, RuntimeError):  # no home directory
+        return DeletionIndex(names, min_length=4)
+    return StoredDeletionIndex.open_or_build(
+        path, names, min_length=4, background=None if here else _write_near_elsewhere
+    )
+
+
+def _write_near_elsewhere() -> None:
+    if _near_started.is_set():
+        return
+    _near_started.set()
+    try:
+        with locked(user_cache_dir().joinpath(*NEAR_FILE)) as free:
+            if not free:
+                return  # a writer is at it already (another process started it)
+    except OSError:
+        return  # no cache to write to
+    with contextlib.suppress(OSError):
+        subprocess.Popen(  # our own interpreter and module, an argv list
+            [sys.executable, "-m", "jupyter_envhelper.search"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+_parts_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
 def _shipped_parts() -> _PopularParts:
+    with _parts_lock:  # once, even when a search and the warm-up ask together
+        return _shipped_parts_once()
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_parts_once() -> _PopularParts:
     return _PopularParts(load_popular())
 
 
@@ -303,3 +423,11 @@ def _validate(query: object, limit: object) -> str:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"The number of results must be between 1 and {MAX_LIMIT}.")
     return text
+
+
+def write_near() -> None:
+    """Write the stored near-index of the shipped data (``python -m
+    jupyter_envhelper.search``), unless another process is at it."""
+    with locked(user_cache_dir().joinpath(*NEAR_FILE)) as mine:
+        if mine:
+            _near_index(sorted(p.canonical_name for p in load_popular()), here=True)

@@ -61,6 +61,10 @@ class NameTable:
     def __contains__(self, canonical: object) -> bool:
         return canonical in self._set
 
+    def known(self, canonical_names: Iterable[str]) -> set[str]:
+        """Those of ``canonical_names`` that are in the table."""
+        return {name for name in canonical_names if name in self._set}
+
     def display(self, canonical: str) -> str:
         """The name as the index spells it."""
         return self._display.get(canonical, canonical)

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from .distance import edits1
-from .fuzzy import DeletionIndex
+from .fuzzy import DeletionIndex, NearIndex
 from .imports import ImportNameMap, load_import_names
 from .names import canonicalize
 from .popular import PopularProject, PopularTable, load_popular
@@ -158,7 +158,7 @@ class TyposquatChecker:
         *,
         import_names: ImportNameMap | None = None,
         targets: int = TARGET_COUNT,
-        near: DeletionIndex | None = None,
+        near: NearIndex | None = None,
     ) -> None:
         """``near``: a deletion index over (at least) the popular names to reuse."""
         self._popular = popular
