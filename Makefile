@@ -8,6 +8,7 @@ VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 UI_STAMP := ui-tests/node_modules/.installed
+HUB_STAMP := tests/hub/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -50,7 +51,7 @@ lint-js: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup $(HUB_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 jest: setup
@@ -68,6 +69,11 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# configurable-http-proxy for tests/test_hub.py (JupyterHub's proxy), project-local
+$(HUB_STAMP): tests/hub/package.json tests/hub/package-lock.json
+	cd tests/hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $(HUB_STAMP)
 
 $(UI_STAMP): ui-tests/package.json ui-tests/yarn.lock
 	cd ui-tests && $(BIN)/jlpm install

@@ -18,6 +18,7 @@ import ast
 import asyncio
 import inspect
 import os
+import queue
 import re
 import shlex
 import shutil
@@ -299,7 +300,8 @@ async def evaluate_in_kernel(
     ``RuntimeError`` when it answers with an error.
     """
     client = kernel_manager.client()
-    client.start_channels()
+    # the shell channel only (the default): each other one is a socket, hb a thread
+    client.start_channels(iopub=False, stdin=False, hb=False, control=False)
     try:
         msg_id = client.execute(
             "",
@@ -313,12 +315,14 @@ async def evaluate_in_kernel(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("the kernel did not answer in time")
-            reply = client.get_shell_msg(timeout=remaining)
-            if inspect.isawaitable(reply):
-                try:
+            try:
+                reply = client.get_shell_msg(timeout=remaining)
+                if inspect.isawaitable(reply):
                     reply = await asyncio.wait_for(reply, remaining)
-                except asyncio.TimeoutError as exc:  # Python < 3.11 has its own type
-                    raise TimeoutError("the kernel did not answer in time") from exc
+            # jupyter_client's channels raise queue.Empty on their own timeout, which
+            # races ours; Python < 3.11 has its own asyncio.TimeoutError type
+            except (queue.Empty, asyncio.TimeoutError) as exc:
+                raise TimeoutError("the kernel did not answer in time") from exc
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 break
         content = reply.get("content", {})

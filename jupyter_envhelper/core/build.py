@@ -12,8 +12,9 @@ import logging
 import sys
 from typing import Any
 
-from ..jobs import JobConfig, JobRunner
-from ..probe import Prober
+from ..jobs import JobConfig
+from ..remote.jobs import KernelJobRunner
+from ..remote.probe import KernelProber
 from ..search.catalog import Catalog
 from .board import JobBoard
 from .config import CoreConfig
@@ -40,7 +41,7 @@ def build_core(
         from jupyter_client.kernelspec import KernelSpecManager
 
         kernel_spec_manager = KernelSpecManager()
-    prober = Prober(timeout=config.probe_timeout, cache_dir=config.resolved_cache_dir)
+    prober = KernelProber(timeout=config.probe_timeout, cache_dir=config.resolved_cache_dir)
     locator = Locator(
         kernel_spec_manager=kernel_spec_manager,
         kernel_manager=kernel_manager,
@@ -50,7 +51,7 @@ def build_core(
         server_prefix=server_prefix,
         log=log,
     )
-    runner = JobRunner(
+    runner = KernelJobRunner(
         JobConfig(
             history_path=config.resolved_history_path,
             installer=config.installer,

@@ -30,6 +30,8 @@ from ..kernels import (
     target_from_spec,
 )
 from ..probe import Prober
+from ..remote import KernelProber, RemoteKernel, evaluate_remote, is_gateway_manager
+from ..remote.kernel import kernel_name_of, spec_object
 
 IMPORTED_MODULES_EXPRESSION = (
     "sorted({m.partition('.')[0] for m in list(__import__('sys').modules) if m[:1] != '_'})"
@@ -132,7 +134,9 @@ class Locator:
             except Exception as exc:  # a broken kernel.json must not hide the others
                 self.log.warning("envhelper: cannot read kernelspec %s: %s", name, exc)
                 continue
-            targets.append(target_from_spec(name, spec, server_python=self.server_python))
+            targets.append(
+                target_from_spec(name, spec_object(spec), server_python=self.server_python)
+            )
         return targets
 
     async def kernel_target(self, name: str) -> KernelTarget:
@@ -143,10 +147,12 @@ class Locator:
                 f"There is no kernel named {name!r} here; `jupyter kernelspec list` "
                 "shows the kernels there are."
             ) from exc
-        return target_from_spec(name, spec, server_python=self.server_python)
+        return target_from_spec(name, spec_object(spec), server_python=self.server_python)
 
     async def kernel_entry(self, target: KernelTarget) -> dict[str, Any]:
         """One row of the kernel list: the spec, its interpreter and a summary."""
+        if self.is_remote(target):
+            return await self._remote_entry(target)
         entry = _kernel_json(target, target.resolution)
         state, reason, detail, env = await self._probe(
             target.is_python, target.resolution, target.probe_env()
@@ -171,11 +177,15 @@ class Locator:
                 raise BadRequest(f"Cannot imagine that target: {exc}.") from exc
             return Located(target, None, "ok", None, None, imagined, {})
         kernel_json: dict[str, Any] | None
+        found = await self._spec_of(target)  # read once: remote or not, and then used
+        if found is not None and self.is_remote(found[0]):
+            return await self._locate_remote(target, *found, refresh=refresh)
         if target.kernel_id:
-            spec, resolution, kernel_json = await self._running(target.kernel_id)
+            known = found[0] if found is not None else None
+            spec, resolution, kernel_json = await self._running(target.kernel_id, known)
             is_python, probe_env = spec.is_python, spec.probe_env()
         elif target.kernel:
-            spec = await self.kernel_target(target.kernel)
+            spec = found[0] if found is not None else await self.kernel_target(target.kernel)
             resolution, is_python, probe_env = spec.resolution, spec.is_python, spec.probe_env()
             kernel_json = _kernel_json(spec, resolution, detail=True)
         else:
@@ -196,7 +206,7 @@ class Locator:
             return target.kernel
         if target.kernel_id and self.kernel_manager is not None:
             try:
-                return str(self.kernel_manager.get_kernel(target.kernel_id).kernel_name)
+                return kernel_name_of(self.kernel_manager.get_kernel(target.kernel_id))
             except KeyError:
                 return None
         if target.python:
@@ -210,10 +220,11 @@ class Locator:
             return None
         try:
             km = self.kernel_manager.get_kernel(kernel_id)
-            answer = await evaluate_in_kernel(
+            evaluate = evaluate_remote if is_gateway_manager(self.kernel_manager) else None
+            answer = await (evaluate or evaluate_in_kernel)(
                 km, {"modules": IMPORTED_MODULES_EXPRESSION}, timeout=self.kernel_query_timeout
             )
-        except (KeyError, TimeoutError, RuntimeError):
+        except (KeyError, TimeoutError, RuntimeError, ProbeError):
             return None
         modules = answer.get("modules")
         return frozenset(str(m) for m in modules) if isinstance(modules, list) else None
@@ -232,6 +243,93 @@ class Locator:
         found = await asyncio.gather(*(one(t) for t in await self.kernel_targets()))
         return [f for f in found if f is not None]
 
+    # -- remote kernels (a gateway's, or an interpreter this server cannot run) ------------------
+
+    def is_remote(self, spec: KernelTarget) -> bool:
+        """Whether ``spec``'s kernels run where this server cannot run their Python: the
+        server's kernels go through a gateway, or the interpreter is not a program here."""
+        if not isinstance(self.prober, KernelProber) or self.kernel_manager is None:
+            return False
+        if is_gateway_manager(self.kernel_manager):
+            return True
+        interpreter = spec.interpreter
+        return bool(spec.is_python and interpreter and not os.access(interpreter, os.X_OK))
+
+    def _running_kernel_of(self, name: str) -> str | None:
+        """The id of a running kernel of kernelspec ``name`` (the newest), if any."""
+        if self.kernel_manager is None:
+            return None
+        found = None
+        for kernel_id in list(self.kernel_manager.list_kernel_ids()):
+            try:
+                if kernel_name_of(self.kernel_manager.get_kernel(kernel_id)) == name:
+                    found = kernel_id
+            except KeyError:
+                continue
+        return found
+
+    async def _spec_of(self, target: Target) -> tuple[KernelTarget, str | None] | None:
+        """(spec, running kernel id or None) of a kernel target inside a server."""
+        if self.kernel_manager is None or not (target.kernel_id or target.kernel):
+            return None
+        if target.kernel_id:
+            try:
+                name = kernel_name_of(self.kernel_manager.get_kernel(target.kernel_id))
+            except KeyError:
+                return None  # _running says it is gone
+            return await self.kernel_target(name), target.kernel_id
+        assert target.kernel is not None
+        spec = await self.kernel_target(target.kernel)
+        return spec, self._running_kernel_of(target.kernel) if self.is_remote(spec) else None
+
+    async def _probe_remote(
+        self, spec: KernelTarget, kernel_id: str | None, *, refresh: bool = False
+    ) -> tuple[str, str | None, str | None, Environment | None]:
+        if not spec.is_python:
+            return "not-python", "This kernel does not run Python.", None, None
+        if kernel_id is None:
+            return (
+                "no-interpreter",
+                "This kernel runs remotely (its Python is not on this server): start it "
+                "(open a notebook with it) and jupyter-envhelper asks the kernel itself.",
+                None,
+                None,
+            )
+        assert isinstance(self.prober, KernelProber)
+        kernel = RemoteKernel(self.kernel_manager, kernel_id, asyncio.get_running_loop())
+        try:
+            env = await self.prober.probe_kernel(kernel, refresh=refresh)
+        except ProbeError as exc:
+            return "probe-failed", exc.message, exc.detail, None
+        if env.executable:
+            self.prober.register(env.executable, kernel)
+        return "ok", None, None, env
+
+    async def _remote_entry(self, spec: KernelTarget) -> dict[str, Any]:
+        kernel_id = self._running_kernel_of(spec.name)
+        state, reason, detail, env = await self._probe_remote(spec, kernel_id)
+        resolution = Resolution(env.executable if env else None, "remote kernel")
+        entry = _kernel_json(spec, resolution)
+        entry.update(
+            state=state,
+            reason=reason,
+            detail=detail,
+            summary=env.summary() if env is not None else None,
+            remote=True,
+        )
+        return entry
+
+    async def _locate_remote(
+        self, target: Target, spec: KernelTarget, kernel_id: str | None, *, refresh: bool
+    ) -> Located:
+        state, reason, detail, env = await self._probe_remote(spec, kernel_id, refresh=refresh)
+        resolution = Resolution(env.executable if env else None, "remote kernel")
+        kernel_json = _kernel_json(
+            spec, resolution, detail=True, kernel_id=kernel_id, confirmed=env is not None
+        )
+        kernel_json["remote"] = True
+        return Located(target, kernel_json, state, reason, detail, env, {})
+
     # -- internals -----------------------------------------------------------------------------
 
     async def _kernel_of_interpreter(self, python: str) -> dict[str, Any] | None:
@@ -241,7 +339,9 @@ class Locator:
                 return _kernel_json(spec, Resolution(python, "given interpreter"), detail=True)
         return None
 
-    async def _running(self, kernel_id: str) -> tuple[KernelTarget, Resolution, dict[str, Any]]:
+    async def _running(
+        self, kernel_id: str, spec: KernelTarget | None = None
+    ) -> tuple[KernelTarget, Resolution, dict[str, Any]]:
         if self.kernel_manager is None:
             raise NotFound("Running kernels are only known inside a Jupyter server.")
         try:
@@ -250,7 +350,8 @@ class Locator:
             raise NotFound(
                 f"There is no running kernel with id {kernel_id!r}; it may have been shut down."
             ) from exc
-        spec = await self.kernel_target(km.kernel_name)
+        if spec is None:
+            spec = await self.kernel_target(kernel_name_of(km))
         resolution = spec.resolution
         confirmed = False
         mismatch = None

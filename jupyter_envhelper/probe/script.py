@@ -463,7 +463,39 @@ def environment_info(paths: dict[str, Any]) -> dict[str, Any]:
         "home": os.environ.get("HOME") or os.path.expanduser("~"),
         # names only: JUPYTERHUB_API_TOKEN and friends never leave the target
         "jupyterhub": [v for v in _JUPYTERHUB_VARS if os.environ.get(v)],
+        **_ownership(paths["purelib"]),
     }
+
+
+def _ownership(purelib: str | None) -> dict[str, Any]:
+    """Who owns site-packages, who we are, and whether this runs in a container
+    (core/placement.py: "where a change lives")."""
+    path = purelib
+    while path and not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    owner_uid = owner = None
+    try:
+        owner_uid = os.stat(path or "").st_uid if os.name != "nt" else None
+    except OSError:
+        pass
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    if owner_uid is not None:
+        try:
+            import pwd
+
+            owner = pwd.getpwuid(owner_uid).pw_name
+        except (ImportError, KeyError):
+            owner = None
+    container = None
+    for marker in ("/.dockerenv", "/run/.containerenv"):
+        if os.path.exists(marker):
+            container = marker
+    if container is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        container = "KUBERNETES_SERVICE_HOST"
+    return {"owner_uid": owner_uid, "owner": owner, "uid": uid, "container": container}
 
 
 _JUPYTERHUB_VARS = ("JUPYTERHUB_USER", "JUPYTERHUB_API_URL", "JUPYTERHUB_SERVICE_PREFIX")

@@ -8,6 +8,7 @@ against the new version, or reported when the plan removes that project.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -23,6 +24,16 @@ def requirement_text(req: Requirement) -> str:
     return f"{req.name}{extras}{req.specifier}"
 
 
+@functools.lru_cache(maxsize=16384)
+def _parsed(text: str) -> Requirement | None:
+    """A Requires-Dist line, parsed once per process (every plan reads every installed
+    distribution's: on a busy server that parsing was most of a plan's time)."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
 def find_breaks(
     env: Environment,
     changes: Mapping[str, tuple[str, Version | None]],
@@ -36,9 +47,8 @@ def find_breaks(
             continue
         dist = env.distributions[key]
         for text in dist.requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
+            req = _parsed(text)
+            if req is None:
                 continue
             target = canonicalize_name(req.name)
             if target not in changes:

@@ -1,0 +1,205 @@
+"""Many kernels probing and planning at once through one Jupyter server.
+
+Run: ``python benchmarks/bench_load.py [--json] [--kernels 8] [--rounds 5]`` (from the
+repository root). One real ``jupyter server`` (a subprocess, with the extension and a
+token) over a loopback index; ``--kernels`` running kernels of one environment (what a
+hub host with many users of one image looks like to the probe cache). Every round,
+each kernel asks at once for its environment (``GET envhelper/environment?kernel_id``)
+and for a plan (``POST envhelper/plan``); meanwhile ``GET api/status`` is sent every
+50 ms to see whether the server's event loop stalls.
+
+Reported: requests per second, p50/p95 latency of the envhelper requests, the slowest
+``api/status``, and how many environments were probed again after the warm-up (the
+cache is keyed by the environment, checked with a few ``stat`` calls: N kernels of
+one environment cost one probe, and an unchanged one is never probed again).
+
+Targets: ``api/status`` always under 100 ms; p95 under 2 s; no probe after the
+warm-up. Exits 1 when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+from tests.indexserver import DistSpec, IndexServer
+
+STATUS_MS = 100.0
+P95_MS = 2000.0
+MAX_REPROBES = 0
+DISTS = [
+    DistSpec("plain", "1.0", requires_dist=("dep>=1",), module="plain"),
+    DistSpec("dep", "1.0", module="dep"),
+    DistSpec("dep", "2.0", module="dep"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Client:
+    def __init__(self, base: str, token: str) -> None:
+        self.base, self.token = base, token
+        self.http = AsyncHTTPClient(max_clients=64)
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[float, Any]:
+        headers = {"Authorization": f"token {self.token}"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        request = HTTPRequest(
+            self.base + path, method=method, headers=headers, body=data, request_timeout=120
+        )
+        start = time.perf_counter()
+        response = await self.http.fetch(request, raise_error=True)
+        elapsed = (time.perf_counter() - start) * 1000
+        return elapsed, json.loads(response.body) if response.body else None
+
+
+def _probed_at(cache: Path) -> dict[str, float]:
+    """When each cached probe was made (a probe that runs again rewrites its entry)."""
+    out = {}
+    for path in (cache / "probes").glob("*.json"):
+        try:
+            out[path.name] = float(json.loads(path.read_text())["probed_at"])
+        except (OSError, ValueError, KeyError):
+            continue
+    return out
+
+
+async def run(kernels: int, rounds: int, workdir: Path) -> dict[str, Any]:
+    index = IndexServer(DISTS).start()
+    port, token = _free_port(), secrets.token_hex(16)
+    cache = workdir / "cache"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env["XDG_CACHE_HOME"] = str(workdir / "user-cache")
+    argv = [
+        sys.executable, "-m", "jupyter_server", "--no-browser",
+        f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
+        "--ServerApp.jpserver_extensions=jupyter_envhelper=True",
+        f"--EnvHelperApp.index_url={index.index_url}", f"--EnvHelperApp.cache_dir={cache}",
+        f"--EnvHelperApp.history_path={workdir / 'history.sqlite'}",
+    ]  # fmt: skip
+    if os.geteuid() == 0:
+        argv.append("--allow-root")
+    log = (workdir / "server.log").open("w")
+    server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    client = Client(f"http://127.0.0.1:{port}/", token)
+    try:
+        for _ in range(300):
+            try:
+                await client.call("GET", "api/status")
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        ids = []
+        for _ in range(kernels):
+            _, model = await client.call("POST", "api/kernels", {"name": "python3"})
+            ids.append(model["id"])
+        await client.call("GET", f"envhelper/environment?kernel_id={ids[0]}")  # warm
+        probes_before = _probed_at(cache)
+        latencies: list[float] = []
+        status_ms: list[float] = []
+        stop = asyncio.Event()
+
+        async def watch_status() -> None:
+            while not stop.is_set():
+                ms, _ = await client.call("GET", "api/status")
+                status_ms.append(ms)
+                await asyncio.sleep(0.05)
+
+        async def one(kernel_id: str) -> None:
+            ms, doc = await client.call("GET", f"envhelper/environment?kernel_id={kernel_id}")
+            assert doc["environment"] is not None, doc
+            latencies.append(ms)
+            ms, plan = await client.call(
+                "POST", "envhelper/plan", {"kernel_id": kernel_id, "requirements": ["plain"]}
+            )
+            assert plan.get("plan") is not None, plan
+            latencies.append(ms)
+
+        watcher = asyncio.ensure_future(watch_status())
+        start = time.perf_counter()
+        for _ in range(rounds):
+            await asyncio.gather(*(one(k) for k in ids))
+        wall = time.perf_counter() - start
+        stop.set()
+        await watcher
+        latencies.sort()
+        return {
+            "kernels": kernels,
+            "rounds": rounds,
+            "requests": len(latencies),
+            "throughput_rps": round(len(latencies) / wall, 1),
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+            "status_max_ms": round(max(status_ms), 1),
+            "status_samples": len(status_ms),
+            "reprobes": sum(1 for k, t in _probed_at(cache).items() if probes_before.get(k) != t),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        index.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--kernels", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--log",
+        help="keep the server's log here (PYTHONASYNCIODEBUG=1 "
+        "makes it name every callback that blocked the loop)",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        try:
+            result = asyncio.run(run(args.kernels, args.rounds, Path(tmp)))
+        finally:
+            if args.log:
+                shutil.copy(Path(tmp) / "server.log", args.log)
+    missed = []
+    if result["status_max_ms"] >= STATUS_MS:
+        missed.append(f"api/status took {result['status_max_ms']} ms (target < {STATUS_MS})")
+    if result["p95_ms"] >= P95_MS:
+        missed.append(f"p95 {result['p95_ms']} ms (target < {P95_MS})")
+    if result["reprobes"] > MAX_REPROBES:
+        missed.append(f"{result['reprobes']} environments probed again (the cache missed)")
+    result["missed"] = missed
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>16}: {value}")
+    sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()

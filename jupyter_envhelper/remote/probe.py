@@ -1,0 +1,267 @@
+"""The probe, run *inside* a kernel the server cannot reach by path (a gateway's).
+
+``KernelProber`` is a ``Prober`` that also knows remote interpreters: the Locator
+registers each one it met through a running kernel (``register``), and from then on
+``probe``/``probe_sync``/``rescan_sync`` of that interpreter send the stdlib-only
+probe script to the kernel as an execute request and read the document from iopub.
+Local interpreters are probed exactly as before.
+
+The cache of remote probes is keyed by environment identity (host name and
+interpreter path, as the kernel reports them) and is valid while the stat signature
+of the interpreter and of its distribution directories, taken *in the kernel*, is
+unchanged: a cached answer costs one round trip with a few ``os.stat`` calls
+(``user_expressions``, nothing printed), instead of a run of the whole probe. Many
+kernels of one environment (many users of one image) share one entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..environment import SCHEMA, Environment
+from ..errors import ProbeError
+from ..probe import Prober
+from ..probe.prober import PROBE_SCRIPT
+from .kernel import MARK, execute, isolated
+
+# Computed in the kernel: which paths to stat (the probe's own answer says where).
+_WATCHED = """
+def _envhelper_watched(doc):
+    p = doc.get("paths") or {}
+    out = [doc["interpreter"].get("executable")]
+    for key in ("purelib", "platlib", "user_site"):
+        out.append(p.get(key))
+    out.extend(p.get("distribution_dirs") or ())
+    seen = []
+    for x in out:
+        if x and x not in seen:
+            seen.append(x)
+    return seen
+"""
+_SIG = (
+    "[[q, s.st_mtime_ns, s.st_size] if s is not None else [q, None] for q, s in "
+    "((q, (lambda q: __import__('os').stat(q) if __import__('os').path.exists(q) else None)(q))"
+    " for q in {paths!r})]"
+)
+_IDENTITY = {
+    "executable": "__import__('sys').executable",
+    "host": "__import__('socket').gethostname()",
+}
+
+
+def _probe_code() -> str:
+    tail = (
+        _WATCHED
+        + "_d = probe()\n"
+        + "_w = _envhelper_watched(_d)\n"
+        + "_s = "
+        + _SIG.replace("{paths!r}", "_w")
+        + "\n"
+        + "import socket as _so\n"
+        + f"sys.stdout.write({MARK!r} + to_json({{'doc': _d, 'signature': _s, "
+        + "'host': _so.gethostname()}) + '\\n')\n"
+        + "sys.stdout.flush()\n"
+    )
+    return isolated(PROBE_SCRIPT.read_text(encoding="utf-8") + "\n" + tail, "<envhelper-probe>")
+
+
+@dataclass
+class RemoteKernel:
+    """How to reach one running kernel: the server's kernel manager and its id."""
+
+    kernel_manager: Any  # the server's MultiKernelManager (local or gateway)
+    kernel_id: str
+    loop: asyncio.AbstractEventLoop
+
+    def manager(self) -> Any:
+        return self.kernel_manager.get_kernel(self.kernel_id)
+
+
+@dataclass
+class _RemoteEntry:
+    signature: list[Any]
+    probed_at: float
+    environment: Environment
+
+
+class KernelProber(Prober):
+    """A ``Prober`` that probes registered remote interpreters through their kernel."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._remote: dict[str, RemoteKernel] = {}  # interpreter -> the kernel to ask
+        self._remote_cache: dict[tuple[str, str], _RemoteEntry] = {}  # (host, python)
+        self._remote_guard = threading.Lock()
+        self._remote_inflight: dict[tuple[str, str], asyncio.Future[Environment]] = {}
+        self._identities: dict[str, tuple[str, str]] = {}  # kernel id -> (host, python)
+        # Kernels running one of our jobs: they answer nothing else until it ends, and
+        # the job holds the environment's lock, so their cached probe is what is known.
+        self.busy: set[str] = set()
+        self.remote_probes = 0  # full probes run in kernels (the benchmark reads it)
+
+    # ------------------------------------------------------------ registry
+
+    def register(self, python: str, kernel: RemoteKernel) -> None:
+        """``python`` lives where ``kernel`` runs: probe it there from now on."""
+        with self._remote_guard:
+            self._remote[python] = kernel
+
+    def remote_kernel(self, python: str | None) -> RemoteKernel | None:
+        if not python:
+            return None
+        with self._remote_guard:
+            return self._remote.get(python)
+
+    # ------------------------------------------------------------ Prober interface
+
+    async def probe(
+        self, python: str, env: Mapping[str, str] | None = None, *, refresh: bool = False
+    ) -> Environment:
+        kernel = self.remote_kernel(python)
+        if kernel is None:
+            return await super().probe(python, env, refresh=refresh)
+        return await self.probe_kernel(kernel, refresh=refresh)
+
+    def probe_sync(
+        self, python: str, env: Mapping[str, str] | None = None, *, refresh: bool = False
+    ) -> Environment:
+        kernel = self.remote_kernel(python)
+        if kernel is None:
+            return super().probe_sync(python, env, refresh=refresh)
+        return self._on_loop(kernel, refresh=refresh)
+
+    def rescan_sync(self, python: str, previous: Environment, *, since: float) -> Environment:
+        kernel = self.remote_kernel(python)
+        if kernel is None:
+            return super().rescan_sync(python, previous, since=since)
+        return self._on_loop(kernel, refresh=True)
+
+    def invalidate(self, python: str | None = None) -> None:
+        with self._remote_guard:
+            for key in [k for k in self._remote_cache if python is None or k[1] == python]:
+                del self._remote_cache[key]
+        super().invalidate(python)
+
+    # ------------------------------------------------------------ through the kernel
+
+    def _on_loop(self, kernel: RemoteKernel, *, refresh: bool) -> Environment:
+        """From a worker thread: run the kernel exchange on the server's loop."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is kernel.loop:
+            raise RuntimeError("probe_sync of a remote kernel called on the event loop")
+        future = asyncio.run_coroutine_threadsafe(
+            self.probe_kernel(kernel, refresh=refresh), kernel.loop
+        )
+        return future.result(self.timeout + 5)
+
+    async def identity(self, kernel: RemoteKernel) -> tuple[str, str]:
+        """(host, interpreter) of a running kernel: one silent round trip."""
+        answer = await execute(
+            kernel.manager(), "", timeout=self.timeout, user_expressions=_IDENTITY
+        )
+        values = _literal(answer.user_expressions)
+        return str(values["host"]), str(values["executable"])
+
+    async def probe_kernel(self, kernel: RemoteKernel, *, refresh: bool = False) -> Environment:
+        """The Environment of a running kernel's interpreter, probed in the kernel."""
+        key = self._identities.get(kernel.kernel_id)
+        if key is None or refresh:
+            key = await self.identity(kernel)
+            self._identities[kernel.kernel_id] = key
+        entry = self._remote_cache.get(key)
+        if entry is not None and not refresh and kernel.kernel_id in self.busy:
+            return entry.environment
+        if entry is not None and not refresh:
+            paths = [s[0] for s in entry.signature]
+            answer = await execute(
+                kernel.manager(),
+                "",
+                timeout=self.timeout,
+                user_expressions={"sig": _SIG.format(paths=paths)},
+            )
+            if _literal(answer.user_expressions).get("sig") == entry.signature:
+                return entry.environment
+        running = self._remote_inflight.get(key)
+        if running is None:
+            running = asyncio.ensure_future(self._full_probe(kernel, key))
+            self._remote_inflight[key] = running
+            running.add_done_callback(lambda _f: self._remote_inflight.pop(key, None))
+        return await asyncio.shield(running)
+
+    async def _full_probe(self, kernel: RemoteKernel, key: tuple[str, str]) -> Environment:
+        try:
+            seen: list[str] = []
+            answer = await execute(
+                kernel.manager(),
+                _probe_code(),
+                timeout=self.timeout,
+                on_stream=lambda name, text: seen.append(text) if name == "stdout" else None,
+                until=lambda: _report_done("".join(seen)),
+            )
+        except TimeoutError as exc:
+            raise ProbeError(
+                f"The kernel did not answer within {self.timeout:g} s; it may be busy "
+                "running a cell. Try again when it is idle."
+            ) from exc
+        self.remote_probes += 1
+        if answer.status != "ok":
+            raise ProbeError(
+                f"The probe failed inside the kernel: {answer.error}.",
+                detail="\n".join(answer.traceback)[-2000:] or None,
+            )
+        for line in reversed(answer.marked_lines()):
+            try:
+                report = json.loads(line)
+            except ValueError:
+                continue
+            doc = report.get("doc") or {}
+            if doc.get("schema") != SCHEMA:
+                raise ProbeError(
+                    "The kernel answered with a report this version of jupyter-envhelper "
+                    f"does not understand (schema {doc.get('schema')!r})."
+                )
+            environment = Environment.from_probe(doc)
+            python = environment.executable or key[1]
+            entry = _RemoteEntry(report.get("signature") or [], time.time(), environment)
+            with self._remote_guard:
+                self._remote_cache[(str(report.get("host") or key[0]), python)] = entry
+                self._remote_cache[key] = entry
+                self._remote.setdefault(python, kernel)
+            return environment
+        raise ProbeError(
+            "The kernel ran the probe but did not print its report.",
+            detail=(answer.stderr or answer.stdout)[-2000:] or None,
+        )
+
+
+def _report_done(stdout: str) -> bool:
+    """Whether the probe's report line has arrived whole."""
+    start = stdout.rfind(MARK + "{")
+    return start >= 0 and stdout.endswith("\n")
+
+
+def _literal(expressions: Mapping[str, Any]) -> dict[str, Any]:
+    """``user_expressions`` results read back (their ``repr``)."""
+    import ast
+
+    values: dict[str, Any] = {}
+    for name, result in expressions.items():
+        if result.get("status") != "ok":
+            raise ProbeError(f"The kernel could not evaluate {name}: {result.get('evalue')}.")
+        text = (result.get("data") or {}).get("text/plain", "")
+        try:
+            values[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError) as exc:
+            raise ProbeError(
+                f"The kernel's answer for {name} is unreadable: {text[:80]!r}"
+            ) from exc
+    return values
