@@ -45,6 +45,7 @@ class CoreConfig:
     installer: Installer = "auto"
     job_deadline: float = 900.0
     history_path: str = ""  # "" = <Jupyter data dir>/envhelper/history.sqlite
+    environments_dir: str = ""  # new environments; "" = <Jupyter data dir>/envhelper/environments
     allow_externally_managed: bool = False
     break_system_packages: bool = False
     # where the values came from, for error messages and `inspect`; not a setting
@@ -65,6 +66,14 @@ class CoreConfig:
         from jupyter_core.paths import jupyter_data_dir
 
         return os.path.join(jupyter_data_dir(), "envhelper", "history.sqlite")
+
+    @property
+    def resolved_environments_dir(self) -> str:
+        if self.environments_dir:
+            return os.path.abspath(os.path.expanduser(self.environments_dir))
+        from jupyter_core.paths import jupyter_data_dir
+
+        return os.path.join(jupyter_data_dir(), "envhelper", "environments")
 
     @property
     def configured_index_urls(self) -> tuple[str, ...]:
@@ -151,7 +160,7 @@ _FLOATS = {
     "job_deadline",
 }
 _BOOLS = {"allow_direct_urls", "read_only", "allow_externally_managed", "break_system_packages"}
-_STRINGS = {"cache_dir", "index_url", "history_path", "torch_backend_url"}
+_STRINGS = {"cache_dir", "index_url", "history_path", "torch_backend_url", "environments_dir"}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "installer": ("auto", "uv", "pip"),
     "index_strategy": ("auto", "first-match", "merge"),

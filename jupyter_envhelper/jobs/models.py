@@ -38,7 +38,7 @@ from ..errors import Busy, EnvHelperError
 from ..index.credentials import redact_url
 from ..plan import Plan
 
-JobKind = Literal["install", "uninstall", "undo"]
+JobKind = Literal["install", "uninstall", "undo", "create"]
 JobState = Literal["running", "succeeded", "failed", "cancelled", "interrupted"]
 Phase = Literal["resolving", "downloading", "building", "installing", "verifying", "done"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "interrupted"})

@@ -47,6 +47,7 @@ from ..probe import Prober
 from . import undo as undo_mod
 from .failures import cancelled_failure, classify
 from .history import History
+from .hooks import JobHooks
 from .locks import EnvironmentLock, default_lock_dir
 from .models import (
     EnvironmentChanged,
@@ -108,6 +109,7 @@ class JobRunner:
         self._probe_envs: dict[str, dict[str, str]] = {}  # interpreter -> its kernel's env
         # job -> what the environment's files looked like before the installer ran
         self._problems_before: dict[int, list[dict[str, Any]]] = {}
+        self._hooks: dict[int, JobHooks] = {}  # job -> its extra steps (a new environment)
 
     # ------------------------------------------------------------ public
 
@@ -121,6 +123,7 @@ class JobRunner:
         undo_of: int | None = None,
         probe_env: Mapping[str, str] | None = None,
         index_urls: Sequence[str] = (),
+        hooks: JobHooks | None = None,
     ) -> Job:
         """Start executing ``plan`` in ``env`` (the Environment the plan was made for).
 
@@ -137,23 +140,14 @@ class JobRunner:
         if not plan.changes:
             raise BadRequest("The plan changes nothing, so there is nothing to run.")
         self._check_allowed(env)
-        backend = choose_backend(
-            env,
-            self.config.installer,
-            options=BackendOptions(
-                credentials=CredentialStore((*self.config.index_urls, *index_urls)),
-                break_system_packages=self.config.break_system_packages,
-                base_env=self.config.base_env,
-            ),
-            uv_path=self.config.uv_path,
-        )
+        backend = self._backend(env, index_urls)
         self._check_space(plan, env)
         lock = EnvironmentLock(self.config.locks, env.prefix)
         lock.acquire()
         try:
             current = await self._probe(python, fresh=False)
             self._check_unchanged(env, current)
-            job = await self._start(plan, current, backend, kind, request, undo_of, lock)
+            job = await self._start(plan, current, backend, kind, request, undo_of, lock, hooks)
         except BaseException:
             lock.release()
             raise
@@ -261,6 +255,20 @@ class JobRunner:
         if self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
+    def _backend(
+        self, env: Environment, index_urls: Sequence[str], preference: Preference | None = None
+    ) -> Backend:
+        return choose_backend(
+            env,
+            preference or self.config.installer,
+            options=BackendOptions(
+                credentials=CredentialStore((*self.config.index_urls, *index_urls)),
+                break_system_packages=self.config.break_system_packages,
+                base_env=self.config.base_env,
+            ),
+            uv_path=self.config.uv_path,
+        )
+
     # ------------------------------------------------------------ checks
 
     def _check_allowed(self, env: Environment) -> None:
@@ -342,6 +350,7 @@ class JobRunner:
         request: Mapping[str, Any] | None,
         undo_of: int | None,
         lock: EnvironmentLock,
+        hooks: JobHooks | None = None,
     ) -> Job:
         prefix = current.prefix or ""
         # Read before anything runs: the files on disk are what is compared afterwards,
@@ -366,6 +375,8 @@ class JobRunner:
         )
         lock.set_holder(job_id)
         self._problems_before[job_id] = problems_before
+        if hooks is not None:
+            self._hooks[job_id] = hooks
         job = Job(
             job_id,
             kind=kind,
@@ -423,6 +434,10 @@ class JobRunner:
                     if failure is not None:
                         state = "cancelled" if failure.kind == "cancelled" else "failed"
                         break
+                hooks = self._hooks.get(job.id)
+                if state == "succeeded" and hooks is not None and hooks.after_install:
+                    failure = await asyncio.to_thread(hooks.after_install, job)
+                    state = "failed" if failure is not None else state
             except EnvHelperError as exc:
                 failure = Failure("other", exc.message, "Plan again.", exc.detail)
                 state = "failed"
@@ -442,6 +457,9 @@ class JobRunner:
         finally:
             self._cancels.pop(job.id, None)
             self._problems_before.pop(job.id, None)
+            leftover = self._hooks.pop(job.id, None)  # _finish did not get to it
+            if leftover is not None and leftover.discard is not None:
+                await asyncio.to_thread(leftover.discard, job)
             lock.release()
 
     def _execute(  # noqa: PLR0917
@@ -597,6 +615,12 @@ class JobRunner:
                 "message": "Undo this job to bring back the versions from before it.",
                 "before": {k: v.version for k, v in job.before.items() if k in touched},
             }
+        hooks = self._hooks.pop(job.id, None)
+        if state != "succeeded" and hooks is not None and hooks.discard is not None:
+            note = await asyncio.to_thread(hooks.discard, job)  # what this job created
+            outcome.restore = None  # nothing is left to undo
+            if note:
+                outcome.message = f"{outcome.message} {note}"
         job.after = after_snapshot
         await asyncio.to_thread(
             self.store.update,

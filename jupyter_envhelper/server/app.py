@@ -111,6 +111,12 @@ class EnvHelperApp(ExtensionApp):
         config=True,
         help="The sqlite file of past jobs (default: <Jupyter data dir>/envhelper/history.sqlite).",
     )
+    environments_dir = Unicode(
+        _D.environments_dir,
+        config=True,
+        help="Where new environments (new kernels) are created (default: "
+        "<Jupyter data dir>/envhelper/environments).",
+    )
     allow_externally_managed = Bool(
         _D.allow_externally_managed,
         config=True,

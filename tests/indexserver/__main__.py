@@ -12,6 +12,7 @@ import signal
 import threading
 
 from .fixtures import SAMPLE_DISTS, SAMPLE_NO_METADATA
+from .realwheels import add_wheels, cache_root
 from .server import IndexServer
 from .wheels import DistSpec
 
@@ -20,6 +21,8 @@ from .wheels import DistSpec
 EXTRA_DISTS = (
     DistSpec("envhelper-demo", "1.0", module="envhelper_demo", summary="A tiny demo package"),
     DistSpec("reqeusts", "1.0", summary="Not the package you think"),
+    # needs Python 3.12: on the 3.11 test kernel a plan is blocked (newenv.spec.ts)
+    DistSpec("envhelper-new", "1.0", requires_python=">=3.12", module="envhelper_new"),
 )
 
 
@@ -27,8 +30,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    server = IndexServer([*SAMPLE_DISTS, *EXTRA_DISTS], no_metadata=SAMPLE_NO_METADATA)
+    from tests.currency_dists import CURRENCY_DISTS  # outdated.spec.ts updates these
+
+    dists = [*SAMPLE_DISTS, *EXTRA_DISTS, *CURRENCY_DISTS]
+    server = IndexServer(dists, no_metadata=SAMPLE_NO_METADATA)
     server.start(port=args.port)
+    # the real ipykernel wheels for 3.12, when the pytest run cached them
+    # (realwheels.py): a new environment's kernel needs them (newenv.spec.ts)
+    folder = cache_root() / "wheelhouse-cp312"
+    if folder.is_dir():
+        add_wheels(server, folder.glob("*.whl"))
     print(f"Serving the test index at {server.index_url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
