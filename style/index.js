@@ -3,3 +3,4 @@ import './changes.css';
 import './rescue.css';
 import './needs.css';
 import './export.css';
+import './currency.css';
