@@ -40,6 +40,9 @@ def render_plan(doc: dict[str, Any]) -> str:
         label = _SEVERITY_MARK.get(finding["severity"], finding["severity"])
         lines.append(_row(label, finding["message"]))
     for s in doc.get("suggestions") or []:
+        if s["rank"] == "new-environment":  # core/creating.py: the last one
+            lines.append(_row("New kernel", s["message"]))
+            continue
         lines.append(_row("Other kernel", f"{s['display_name']} [{s['name']}]: {s['message']}"))
     lines.append(_row("Verdict", doc["verdict"]))
     return "\n".join(lines)
@@ -172,6 +175,9 @@ def render_suggestions(rows: list[dict[str, Any]]) -> str:
         return "No other Python kernelspecs found."
     lines = []
     for row in rows:
+        if row["rank"] == "new-environment":
+            lines.append(row["message"])
+            continue
         python = f"Python {row['python_version']}" if row.get("python_version") else ""
         lines.append(f"{row['display_name']} [{row['name']}] {python}: {row['rank']}")
         lines.append(f"    {row['message']}")
@@ -272,23 +278,55 @@ def render_history(jobs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def outcome_parts(job: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """(headline, failure line, way out) of a finished job, each said once: a cancelled
+    job that changed nothing says only that; a failure already in the headline is not
+    repeated; "undo the job" is no way out when nothing changed."""
+    outcome = job.get("outcome") or {}
+    changed = outcome.get("changed") or []
+    message = str(outcome.get("message") or "")
+    failure = outcome.get("failure") or {}
+    if job.get("state") == "cancelled" and not changed:
+        return "Cancelled: nothing was changed.", None, None
+    reason = failure.get("message") or None
+    if reason and reason in message:
+        reason = None
+    way_out = failure.get("way_out") or None
+    return message, reason, way_out
+
+
+def restart_words(job: dict[str, Any]) -> str | None:
+    """Why to restart the kernel after ``job``, in its own terms (None: no need)."""
+    outcome = job.get("outcome") or {}
+    modules = ", ".join(outcome.get("restart_modules") or [])
+    if not modules:
+        return None
+    changed = outcome.get("changed") or []
+    if changed and all(not c.get("after") for c in changed):
+        return (
+            f"Restart the kernel: it has already imported {modules}, and keeps using what "
+            "was removed until it restarts."
+        )
+    return (
+        f"Restart the kernel: it has already imported {modules} and keeps the old code "
+        "until it restarts."
+    )
+
+
 def render_job(job: dict[str, Any]) -> str:
     outcome = job.get("outcome") or {}
-    restart_modules = outcome.get("restart_modules") or []
-    lines = [f"Job {job['id']} {job['state']}: {outcome.get('message', '')}"]
-    failure = outcome.get("failure")
-    if failure:
-        lines.append(f"  {failure['message']}")
-        if failure.get("way_out"):
-            lines.append(f"  Way out: {failure['way_out']}")
+    headline, reason, way_out = outcome_parts(job)
+    lines = [f"Job {job['id']} {job['state']}: {headline}"]
+    if reason:
+        lines.append(f"  {reason}")
+    if way_out:
+        lines.append(f"  Way out: {way_out}")
     for change in outcome.get("changed") or []:
         before, after = change.get("before") or "", change.get("after") or ""
         lines.append(f"  {change['kind']:<10} {change['name']} {before} -> {after}")
-    if restart_modules:
-        lines.append(
-            f"Restart the kernel: it has already imported {', '.join(restart_modules)} "
-            "and keeps the old code until it restarts."
-        )
+    restart = restart_words(job)
+    if restart:
+        lines.append(restart)
     return "\n".join(lines)
 
 
@@ -297,3 +335,30 @@ _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
 
 def _row(label: str, value: str) -> str:
     return f"{label:<13} {value}"
+
+
+def render_enable(doc: dict[str, Any]) -> str:
+    """Whether ``%envhelp`` works in a kernel, and what enabling it would add."""
+    magic = doc["magic"]
+    kernel = doc.get("kernel") or {}
+    where = (
+        f"the kernel {kernel['display_name']}" if kernel.get("display_name") else "that environment"
+    )
+    if not doc["needed"]:
+        return (
+            f"%envhelp already works in {where} ({magic['distribution']} "
+            f"{magic['version']}): %load_ext jupyter_envhelper"
+        )
+    plan = doc.get("plan")
+    if plan is None:
+        return f"%envhelp cannot be added to {where}."
+    added = [a for a in plan["actions"] if a["kind"] != "keep"]
+    if magic["installed"]:
+        return (
+            f"%envhelp in {where} is {magic['version']}; this adds {doc['version']} "
+            f"({len(added)} package(s) change)."
+        )
+    return (
+        f"To use %envhelp in {where}, this adds {len(added)} small package(s) to its "
+        "environment (no JupyterLab, no Jupyter server)."
+    )

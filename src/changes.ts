@@ -224,6 +224,13 @@ export class ChangesModel implements IDisposable {
 
   private _onHostChanged(): void {
     void this.history.loadIfKernelChanged();
+    // The panel follows the active kernel: another kernel's job text is stale.
+    const shown = this._shown;
+    const kernel = this._host.kernel;
+    if (shown && kernel && kernel.kernelId && !this.followsKernelOf(shown)) {
+      this._shown = null;
+      this._emit();
+    }
   }
 
   private _onJobChanged(job: JobModel): void {

@@ -167,12 +167,29 @@ export function errorMessage(error: EnvHelperAPIError, trans: Trans): string {
  * The platform in a few words: "Linux x86_64, glibc 2.36".
  */
 export function platformLabel(platform: IEnvironment['platform']): string {
+  const machine = MACHINES[(platform.machine ?? '').toLowerCase()];
+  return [platform.system, machine ?? platform.machine]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/**
+ * The platform in full (the C library too), for the one who asks: a title.
+ */
+export function platformDetail(platform: IEnvironment['platform']): string {
   const parts = [platform.system, platform.machine].filter(Boolean).join(' ');
   if (platform.libc) {
     return `${parts}, ${platform.libc.name} ${platform.libc.version}`;
   }
   return parts;
 }
+
+const MACHINES: Record<string, string> = {
+  x86_64: '64-bit Intel/AMD',
+  amd64: '64-bit Intel/AMD',
+  aarch64: '64-bit ARM',
+  arm64: '64-bit ARM'
+};
 
 /**
  * A short label for how a search hit matched the query.
@@ -415,6 +432,8 @@ export function jobTitle(
       return job.undo_of !== null && job.undo_of !== undefined
         ? trans.__('Undo of change #%1', job.undo_of)
         : trans.__('Undo');
+    case 'create':
+      return trans.__('New environment with %1', what);
     default:
       return `${job.kind} ${what}`.trim();
   }
@@ -495,5 +514,67 @@ export function formatJobTime(time: string | number | null): string {
   return (
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
     `${pad(date.getHours())}:${pad(date.getMinutes())}`
+  );
+}
+
+/**
+ * The first line of a finished job's outcome, said once: a cancelled job that
+ * changed nothing says just that (not "Nothing was changed", an undo hint and
+ * "Nothing changed" again).
+ */
+export function outcomeHeadline(
+  job: { state: string },
+  outcome: {
+    message: string;
+    changed: readonly unknown[];
+  } | null,
+  trans: Trans
+): string {
+  if (job.state === 'cancelled' && (outcome?.changed.length ?? 0) === 0) {
+    return trans.__('Cancelled: nothing was changed.');
+  }
+  if (outcome?.message) {
+    return outcome.message;
+  }
+  return job.state === 'succeeded'
+    ? trans.__('Done.')
+    : job.state === 'cancelled'
+      ? trans.__('Cancelled.')
+      : trans.__('The change failed.');
+}
+
+/**
+ * Why the kernel should restart after a job, in the job's own terms: a
+ * removal does not bring a "new version", an undo brings back the old ones.
+ */
+export function restartWords(
+  job: { kind: string },
+  outcome: {
+    restart_modules: readonly string[];
+    changed: readonly { after: string | null }[];
+  },
+  trans: Trans
+): string {
+  const modules = outcome.restart_modules.join(', ');
+  if (!modules) {
+    return trans.__('Restart the kernel to use the change.');
+  }
+  const removedOnly =
+    outcome.changed.length > 0 && outcome.changed.every(c => !c.after);
+  if (removedOnly) {
+    return trans.__(
+      'The kernel has already imported %1: restart it so that it stops using what was removed.',
+      modules
+    );
+  }
+  if (job.kind === 'undo') {
+    return trans.__(
+      'The kernel has already imported %1: restart it to use the versions from before.',
+      modules
+    );
+  }
+  return trans.__(
+    'The kernel has already imported %1: restart it to use the new version.',
+    modules
   );
 }

@@ -5,7 +5,13 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IChangeAPI, IJob, IJobRequest, IKernelRef } from './api';
+import {
+  IChangeAPI,
+  IJob,
+  IJobRequest,
+  IKernelRef,
+  IUndoPreviewResponse
+} from './api';
 import type { IKernelHost } from './plan';
 import { EnvHelperAPIError, isAbortError, toAPIError } from './request';
 
@@ -17,6 +23,15 @@ export interface IHistoryState {
   pending: string | null;
   /** Why the last undo or uninstall did not start. */
   actionError: EnvHelperAPIError | null;
+  /** The undo being asked about: what it would change, before it runs. */
+  preview?: IUndoPreviewState | null;
+}
+
+export interface IUndoPreviewState {
+  jobId: string;
+  status: 'loading' | 'ready' | 'error';
+  response: IUndoPreviewResponse | null;
+  error: EnvHelperAPIError | null;
 }
 
 /**
@@ -105,9 +120,53 @@ export class HistoryModel implements IDisposable {
   }
 
   /**
+   * Ask what undoing job `jobId` would change; the view shows it with
+   * "Confirm undo" (`undo`) and "Keep as it is" (`cancelUndo`).
+   */
+  async previewUndo(jobId: string): Promise<void> {
+    const preview: IUndoPreviewState = {
+      jobId,
+      status: 'loading',
+      response: null,
+      error: null
+    };
+    this._set({ ...this._state, preview, actionError: null });
+    if (!this._api.undoPreview) {
+      this._set({ ...this._state, preview: { ...preview, status: 'ready' } });
+      return;
+    }
+    try {
+      const response = await this._api.undoPreview(refOf(this._host), jobId);
+      if (this._state.preview?.jobId === jobId) {
+        this._set({
+          ...this._state,
+          preview: { ...preview, status: 'ready', response }
+        });
+      }
+    } catch (error) {
+      if (this._state.preview?.jobId === jobId) {
+        this._set({
+          ...this._state,
+          preview: { ...preview, status: 'error', error: toAPIError(error) }
+        });
+      }
+    }
+  }
+
+  /** Do not undo after all. */
+  cancelUndo(): void {
+    if (this._state.preview) {
+      this._set({ ...this._state, preview: null });
+    }
+  }
+
+  /**
    * Start a job that undoes job `jobId`.
    */
   undo(jobId: string): Promise<IJob | null> {
+    if (this._state.preview) {
+      this._set({ ...this._state, preview: null });
+    }
     return this._start(`undo:${jobId}`, {
       action: 'undo',
       // Job numbers go as numbers.

@@ -13,7 +13,8 @@ import {
   IJob,
   IKernelRef,
   IPlanRequest,
-  IPlanResponse
+  IPlanResponse,
+  KERNEL_DISTRIBUTION
 } from './api';
 import type { IKernelSource, IKernelTarget } from './model';
 import { EnvHelperAPIError, isAbortError, toAPIError } from './request';
@@ -116,6 +117,47 @@ export class PlanModel implements IDisposable {
       actionError: null
     });
     return this._plan();
+  }
+
+  /**
+   * Plan the small kernel-side package that makes `%envhelp` work in the
+   * followed kernel (its exact version comes from the server).
+   */
+  async openEnableMagic(): Promise<void> {
+    const kernel = this._host.kernel;
+    const ref: IKernelRef = kernel
+      ? { kernelId: kernel.kernelId, specName: kernel.specName }
+      : {};
+    const placeholder = [KERNEL_DISTRIBUTION];
+    if (!this._api.enableMagic) {
+      return this.open(placeholder);
+    }
+    this._setState({
+      requirements: placeholder,
+      options: {},
+      status: 'loading',
+      response: null,
+      error: null,
+      kernelName: kernel?.displayName ?? '',
+      note: null,
+      busy: null,
+      actionError: null
+    });
+    try {
+      const answer = await this._api.enableMagic(ref);
+      if (this._state?.requirements !== placeholder) {
+        return; // closed or replaced meanwhile
+      }
+      return this.open([answer.requirement]);
+    } catch (error) {
+      if (this._state?.requirements === placeholder) {
+        this._setState({
+          ...this._state,
+          status: 'error',
+          error: toAPIError(error)
+        });
+      }
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   IRescueDistribution,
   IRescueResponse
 } from './api';
+import type { INewEnvironmentRequest } from './newenv';
 import { EnvHelperAPIError, isAbortError, toAPIError } from './request';
 
 /**
@@ -107,6 +108,13 @@ export interface IRescueInstaller {
   readonly jobStarted: ISignal<unknown, IRescueJob>;
   /** Open the panel's plan for installing `requirement` into the session's kernel. */
   openPlan(session: IRescueSession, requirement: string): Promise<void> | void;
+  /** The panel's plan changed; null: it was closed (cancelled or confirmed). */
+  readonly planChanged?: ISignal<unknown, unknown>;
+  /** Open the panel's new environment for the session's notebook (newenv.ts). */
+  openNewEnvironment?(
+    session: IRescueSession,
+    request: INewEnvironmentRequest
+  ): Promise<void> | void;
 }
 
 /**
@@ -115,6 +123,8 @@ export interface IRescueInstaller {
 export type RescueStep =
   /** The plan is open in the panel, waiting to be confirmed. */
   | { kind: 'planning'; distribution: string }
+  /** The plan was closed without installing. */
+  | { kind: 'plan-closed'; distribution: string }
   | { kind: 'installing'; distribution: string }
   | { kind: 'installed'; distribution: string; restartNeeded: boolean }
   | { kind: 'install-failed'; distribution: string; message: string }
@@ -247,11 +257,61 @@ export class RescueModel implements IDisposable {
     }
     if (!this._following) {
       this._installer.jobStarted.connect(this._onJobStarted, this);
+      this._installer.planChanged?.connect(this._onPlanChanged, this);
       this._following = true;
     }
     this._setStep({ kind: 'planning', distribution: distribution.name });
     try {
-      await this._installer.openPlan(this._session, distribution.name);
+      // `requirement`: what the server pins (the magic's own kernel package)
+      const requirement =
+        typeof distribution.requirement === 'string' && distribution.requirement
+          ? distribution.requirement
+          : distribution.name;
+      await this._installer.openPlan(this._session, requirement);
+    } catch (error) {
+      this._setStep({
+        kind: 'action-failed',
+        message: toAPIError(error).message
+      });
+    }
+  }
+
+  /**
+   * A new environment, offered when no kernel can take the module: this
+   * kernel's plan is blocked and no other kernel has it.
+   */
+  get newEnvironmentOffer(): INewEnvironmentRequest | null {
+    const response = this._state.response;
+    if (
+      !this._installer?.openNewEnvironment ||
+      !response ||
+      response.verdict !== 'blocker' ||
+      response.kernels_with_module.length > 0
+    ) {
+      return null;
+    }
+    const last = (response.suggestions ?? []).find(
+      s => s.rank === 'new-environment'
+    );
+    return last?.new_environment
+      ? {
+          requirements: last.new_environment.requirements,
+          python_version: last.new_environment.python_version,
+          name: last.new_environment.name
+        }
+      : null;
+  }
+
+  /**
+   * Open the panel's new environment for this notebook.
+   */
+  async createEnvironment(): Promise<void> {
+    const request = this.newEnvironmentOffer;
+    if (!request) {
+      return;
+    }
+    try {
+      await this._installer!.openNewEnvironment!(this._session, request);
     } catch (error) {
       this._setStep({
         kind: 'action-failed',
@@ -322,15 +382,27 @@ export class RescueModel implements IDisposable {
     this._request = null;
     if (this._following) {
       this._installer?.jobStarted.disconnect(this._onJobStarted, this);
+      this._installer?.planChanged?.disconnect(this._onPlanChanged, this);
     }
     this._job?.ended.disconnect(this._onJobEnded, this);
     this._job = null;
     Signal.clearData(this);
   }
 
+  private _onPlanChanged(_: unknown, plan: unknown): void {
+    const step = this._state.step;
+    if (plan === null && step?.kind === 'planning') {
+      // A confirmed plan closes too; the job that starts right after wins.
+      this._setStep({ kind: 'plan-closed', distribution: step.distribution });
+    }
+  }
+
   private _onJobStarted(_: unknown, job: IRescueJob): void {
     const step = this._state.step;
-    if (step?.kind !== 'planning' || job.job.kind !== 'install') {
+    if (
+      (step?.kind !== 'planning' && step?.kind !== 'plan-closed') ||
+      job.job.kind !== 'install'
+    ) {
       return;
     }
     const wanted = requirementName(step.distribution);

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from packaging.utils import canonicalize_name
+
 from ..errors import BadRequest
 from .documents import document
+from .enable import (
+    IMPORT_NAME,
+    KERNEL_DISTRIBUTION,
+    build_kernel_wheel,
+    magic_state,
+    wheel_folder,
+)
 from .targets import Target
 
 if TYPE_CHECKING:
@@ -27,12 +36,23 @@ async def rescue_document(
     located = await core.locator.locate(target)
     env = located.require()
     here = [d for d in env.distributions.values() if top in d.top_level]
+    if top == IMPORT_NAME and not here:
+        # an editable install has no top_level.txt: ask by distribution name
+        state = magic_state(env)
+        if state["installed"]:
+            here = [env.distributions[state["distribution"]]]
     client = core.indexes.client(env, index_url=index_url)
-    # a rescue is worth waiting for the index's full project list
-    found = await core.catalog.search(client, top, env, limit=5, wait=wait)
-    hits = [
-        h for h in found["hits"] if h["match"] in PROVIDER_MATCHES and h["on_index"] is not False
-    ]
+    if top == IMPORT_NAME and not here:
+        # the magic itself: its small kernel-side distribution, never JupyterLab
+        hits = [await kernel_distribution_hit(core)]
+    else:
+        # a rescue is worth waiting for the index's full project list
+        found = await core.catalog.search(client, top, env, limit=5, wait=wait)
+        hits = [
+            h
+            for h in found["hits"]
+            if h["match"] in PROVIDER_MATCHES and h["on_index"] is not False
+        ]
     chosen = hits[0] if hits else None
     verdict, message, fingerprint = None, None, None
     suggestions: list[dict[str, Any]] = []
@@ -44,7 +64,14 @@ async def rescue_document(
             "kernel was probably started before it was installed. Restart the kernel."
         )
     elif chosen is not None:
-        answer = await core.answer(located, [chosen["name"]], PlanOptions(index_url=index_url))
+        wanted = chosen.get("requirement") or chosen["name"]
+        answer = await core.answer(located, [wanted], PlanOptions(index_url=index_url))
+        if answer.plan is not None:
+            # the version the plan installs, not the search's newest (they can differ)
+            name = canonicalize_name(chosen["name"])
+            planned = next((a for a in answer.plan.actions if a.canonical_name == name), None)
+            if planned is not None and planned.version:
+                chosen = {**chosen, "version": planned.version}
         verdict = "ok" if answer.verdict in ("ok", "info") else answer.verdict
         fingerprint = answer.fingerprint
         suggestions = answer.suggestions
@@ -56,10 +83,20 @@ async def rescue_document(
         elif answer.plan is not None:
             count = len(answer.plan.changes)
             message = (
-                f"This kernel can take {chosen['name']}"
-                + (f" ({count} packages)" if count > 1 else "")
+                f"This kernel can take {chosen['name']} {chosen.get('version') or ''}".rstrip()
+                + (
+                    f" and {count - 1} package{'s' if count > 2 else ''} it needs"
+                    if count > 1
+                    else ""
+                )
                 + (f"; {worst_first[0].message}" if verdict == "warning" else ".")
             )
+            if chosen.get("requirement"):
+                message = (
+                    f"%envhelp needs {chosen['name']} in this kernel: {count} small "
+                    "packages, no JupyterLab."
+                    + (f" {worst_first[0].message}" if verdict == "warning" else "")
+                )
     else:
         message = f"No package providing '{top}' was found on the index."
     elsewhere = [
@@ -86,3 +123,24 @@ async def rescue_document(
         suggestions=suggestions,
         kernels_with_module=elsewhere,
     )
+
+
+async def kernel_distribution_hit(core: Core) -> dict[str, Any]:
+    """What provides ``jupyter_envhelper`` to a kernel: the kernel-side distribution,
+    pinned to the wheel this server builds (``requirement``)."""
+    import asyncio
+
+    folder = wheel_folder(core.config.resolved_cache_dir)
+    wheel = await asyncio.to_thread(build_kernel_wheel, folder)
+    return {
+        "name": KERNEL_DISTRIBUTION,
+        "canonical_name": KERNEL_DISTRIBUTION,
+        "match": "import-name",
+        "why": "the %envhelp magic, without JupyterLab or the Jupyter server",
+        "summary": "The %envhelp magic for this kernel (no JupyterLab)",
+        "version": wheel.version,
+        "requirement": wheel.requirement,
+        "on_index": None,
+        "installed_version": None,
+        "typosquat": None,
+    }

@@ -3,6 +3,11 @@
 Every other Python kernelspec is probed (in parallel, cached) and ranked:
 already satisfied > resolvable without changing its existing packages >
 resolvable with changes > impossible (with the reason).
+
+A kernel that runs in the Jupyter server's own environment (``server_prefix``: a
+bare-``python`` kernelspec resolves there) is no place to send a beginner: installing
+there changes what JupyterLab runs from. It is left out whenever another kernel fits,
+and when it is all that fits it says so (``server_env: true`` and a warning).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
+from ..advice.server_env import same_prefix
 from ..environment import Environment
 from ..errors import EnvHelperError
 from ..index import IndexClient
@@ -43,6 +49,7 @@ async def suggest_kernels(
     prober: Prober,
     client_for: Callable[[Environment], IndexClient],
     planner: Planner,
+    server_prefix: str | None = None,
 ) -> list[dict[str, Any]]:
     texts = [str(r) for r in requirements]
 
@@ -89,8 +96,42 @@ async def suggest_kernels(
             + ".",
         }
 
-    results = await asyncio.gather(*(evaluate(t) for t in targets if t.is_python))
-    return sorted(results, key=lambda r: (RANKS.index(r["rank"]), r["display_name"]))
+    async def evaluated(target: KernelTarget) -> dict[str, Any]:
+        entry = await evaluate(target)
+        # flagged only where it could be a target (an impossible row needs no flag)
+        if entry["rank"] == "impossible" or target.interpreter is None or not server_prefix:
+            return entry
+        try:  # cached since evaluate() probed it
+            env = await prober.probe(target.interpreter, env=target.probe_env())
+        except EnvHelperError:
+            return entry
+        if same_prefix(env.prefix, server_prefix):
+            entry["server_env"] = True
+        return entry
+
+    results = await asyncio.gather(*(evaluated(t) for t in targets if t.is_python))
+    return only_fitting_server_env(
+        sorted(results, key=lambda r: (RANKS.index(r["rank"]), r["display_name"]))
+    )
+
+
+SERVER_ENV_WORDS = (
+    " It runs in JupyterLab's own environment: installing there can break JupyterLab, "
+    "so a separate environment is safer."
+)
+
+
+def only_fitting_server_env(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop the server's environment when another kernel fits; else keep it, warned."""
+    others_fit = any(r["rank"] != "impossible" and not r.get("server_env") for r in results)
+    kept = []
+    for row in results:
+        if row.get("server_env"):
+            if others_fit:
+                continue
+            row = {**row, "message": row["message"] + SERVER_ENV_WORDS}  # noqa: PLW2901
+        kept.append(row)
+    return kept
 
 
 def _installed_words(env: Environment, requirements: Sequence[Requirement]) -> list[str]:

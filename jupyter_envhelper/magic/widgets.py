@@ -13,12 +13,15 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..text import outcome_parts, restart_words
+
 SEVERITY_COLOURS = {
     "blocker": "var(--jp-error-color1, #d32f2f)",
     "warning": "var(--jp-warn-color1, #f57c00)",
     "info": "var(--jp-info-color1, #0288d1)",
 }
 VERDICT_WORDS = {
+    "nothing": "Nothing to change: it is already there.",
     "ok": "Safe to go ahead.",
     "warning": "Possible, but read the warnings first.",
     "blocker": "Not possible in this kernel.",
@@ -38,9 +41,12 @@ class PlanView:
         self.action = action
         self._on_confirm = on_confirm
         verdict = str(doc.get("verdict") or "ok")
-        can_run = doc.get("plan") is not None and verdict != "blocker" and _has_changes(doc)
+        changes = _has_changes(doc)
+        can_run = doc.get("plan") is not None and verdict != "blocker" and changes
+        if doc.get("plan") is not None and not changes:
+            verdict = "nothing"
         self.confirm = widgets.Button(
-            description=f"Confirm {action}",
+            description=button_words(doc, action, can_run),
             button_style="danger" if verdict == "warning" else "primary",
             icon="check",
             disabled=not can_run,
@@ -87,6 +93,7 @@ class PlanView:
 
     def finish(self, job: dict[str, Any]) -> None:
         ok = job.get("state") == "succeeded"
+        self.status.value = ""  # the outcome says it (not "Done: ..." twice)
         self.progress.value = 1.0
         self.progress.bar_style = "success" if ok else "danger"
         self.progress.description = "Done" if ok else str(job.get("state", "failed")).capitalize()
@@ -98,18 +105,40 @@ class PlanView:
         self.outcome.value = _coloured("blocker", message)
 
 
+def button_words(doc: dict[str, Any], action: str, can_run: bool) -> str:
+    """What the button does: "Install 3 packages, 12.4 MB", or why there is nothing."""
+    plan = doc.get("plan") or {}
+    changes = [a for a in plan.get("actions") or [] if a.get("kind") != "keep"]
+    if doc.get("plan") is not None and not changes:
+        return "Nothing to change"
+    if not can_run:
+        return f"Cannot {action}"
+    count = len(changes)
+    words = f"{action.capitalize()} {count} package{'s' if count != 1 else ''}"
+    size = plan.get("download_size")
+    if action == "install" and isinstance(size, int) and size > 0:
+        words += f", {_size_words(size)}"
+    return words
+
+
+def _size_words(size: int) -> str:
+    if size >= 1_000_000_000:
+        return f"{size / 1e9:.1f} GB"
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    return f"{max(1, round(size / 1e3))} kB"
+
+
 def outcome_html(job: dict[str, Any]) -> str:
+    headline, reason, way_out = outcome_parts(job)
     outcome = job.get("outcome") or {}
-    restart_modules = outcome.get("restart_modules") or []
     parts = [
-        f"<b>Job {job.get('id')} {html.escape(str(job.get('state')))}</b>: "
-        f"{html.escape(str(outcome.get('message') or ''))}"
+        f"<b>Job {job.get('id')} {html.escape(str(job.get('state')))}</b>: {html.escape(headline)}"
     ]
-    failure = outcome.get("failure")
-    if failure:
-        parts.append(_coloured("blocker", str(failure.get("message") or "")))
-        if failure.get("way_out"):
-            parts.append(f"Way out: {html.escape(str(failure['way_out']))}")
+    if reason:
+        parts.append(_coloured("blocker", reason))
+    if way_out:
+        parts.append(f"Way out: {html.escape(way_out)}")
     rows = [
         f"<li>{html.escape(str(c['kind']))} {html.escape(str(c['name']))} "
         f"{html.escape(str(c.get('before') or ''))} → {html.escape(str(c.get('after') or ''))}</li>"
@@ -117,15 +146,9 @@ def outcome_html(job: dict[str, Any]) -> str:
     ]
     if rows:
         parts.append("<ul>" + "".join(rows) + "</ul>")
-    if restart_modules:
-        names = ", ".join(restart_modules)
-        parts.append(
-            _coloured(
-                "warning",
-                f"Restart the kernel: this kernel has already imported {names}, "
-                "and keeps the old code until it restarts.",
-            )
-        )
+    restart = restart_words(job)
+    if restart:
+        parts.append(_coloured("warning", restart))
     return "<br>".join(parts)
 
 

@@ -65,7 +65,7 @@ describe('EnvironmentView', () => {
     ).toBe('3.11.7');
     expect(screen.getByText('virtual environment (venv)')).toBeTruthy();
     expect(screen.getByText('/srv/venv')).toBeTruthy();
-    expect(screen.getByText('3 distributions')).toBeTruthy();
+    expect(screen.getByText('3 packages')).toBeTruthy();
     expect(
       screen.getByText('NVIDIA driver 535.104, CUDA ≤ 12.2, 1× A100 (sm_80)')
     ).toBeTruthy();

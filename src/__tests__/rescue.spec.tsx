@@ -595,3 +595,56 @@ describe('RescueBanner', () => {
     expect(screen.getByText(/Check the plan for opencv-python/)).toBeTruthy();
   });
 });
+
+describe('the rescue of jupyter_envhelper itself', () => {
+  const magic = () =>
+    rescueResponse({
+      module: 'jupyter_envhelper',
+      distribution: {
+        name: 'jupyter-envhelper-kernel',
+        canonical_name: 'jupyter-envhelper-kernel',
+        match: 'import-name',
+        summary: 'The %envhelp magic for this kernel (no JupyterLab)',
+        version: '0.1.0+kabc',
+        requirement: 'jupyter-envhelper-kernel==0.1.0+kabc',
+        on_index: null
+      },
+      message: '%envhelp needs jupyter-envhelper-kernel in this kernel.'
+    });
+
+  it('offers to enable the magic, and plans the pinned kernel package', async () => {
+    const { model, installer } = await readyModel(magic());
+    render(
+      <RescueBanner
+        state={model.state}
+        canInstall={model.canInstall}
+        busy={false}
+        trans={trans}
+        onInstall={() => void model.installHere()}
+        onSwitch={() => undefined}
+        onRestart={() => undefined}
+        onRerun={() => undefined}
+        onDismiss={() => undefined}
+      />
+    );
+    expect(screen.queryByText('Install here')).toBeNull();
+    await act(async () => {
+      fireEvent.click(screen.getByText('Enable %envhelp in this kernel'));
+    });
+    expect(installer!.openPlan).toHaveBeenCalledWith(
+      expect.anything(),
+      'jupyter-envhelper-kernel==0.1.0+kabc'
+    );
+    model.dispose();
+  });
+
+  it('plans an ordinary package by its name', async () => {
+    const { model, installer } = await readyModel();
+    await model.installHere();
+    expect(installer!.openPlan).toHaveBeenCalledWith(
+      expect.anything(),
+      'opencv-python'
+    );
+    model.dispose();
+  });
+});

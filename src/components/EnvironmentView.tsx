@@ -1,11 +1,12 @@
 import * as React from 'react';
 
-import { IExportRequest } from '../api';
+import { IExportRequest, KERNEL_DISTRIBUTION } from '../api';
 import {
   Trans,
   environmentWarnings,
   errorMessage,
   kindLabel,
+  platformDetail,
   platformLabel,
   probeStateMessage
 } from '../describe';
@@ -19,6 +20,21 @@ export interface IEnvironmentViewProps {
   onRefresh: () => void;
   /** Export the environment as a file; without it there is no "Export…". */
   onExport?: (request: IExportRequest) => Promise<unknown>;
+  /**
+   * Plan the package that makes `%envhelp` work in this kernel; offered only
+   * when the environment has neither jupyter-envhelper distribution.
+   */
+  onEnableMagic?: () => void;
+}
+
+/**
+ * Whether `%load_ext jupyter_envhelper` would work: either distribution is there.
+ */
+export function hasMagic(distributions: readonly { name: string }[]): boolean {
+  return distributions.some(d => {
+    const name = d.name.toLowerCase().replace(/[-_.]+/g, '-');
+    return name === 'jupyter-envhelper' || name === KERNEL_DISTRIBUTION;
+  });
 }
 
 /**
@@ -93,6 +109,7 @@ export function EnvironmentView(props: IEnvironmentViewProps): JSX.Element {
           kernel={kernel}
           trans={trans}
           displayName={response.kernel.display_name}
+          remote={response.kernel.remote === true}
         />
         <div
           className={`jp-EnvHelper-probeState jp-EnvHelper-state-${response.state}`}
@@ -121,6 +138,7 @@ export function EnvironmentView(props: IEnvironmentViewProps): JSX.Element {
         kernel={kernel}
         trans={trans}
         displayName={response.kernel.display_name}
+        remote={response.kernel.remote === true}
       />
       <dl className="jp-EnvHelper-facts">
         <dt>{trans.__('Python')}</dt>
@@ -137,20 +155,22 @@ export function EnvironmentView(props: IEnvironmentViewProps): JSX.Element {
           </span>
           <div
             className="jp-EnvHelper-path"
-            title={trans.__('Interpreter: %1', env.executable)}
+            title={trans.__('%1 (interpreter: %2)', env.prefix, env.executable)}
           >
-            {env.prefix}
+            <bdi>{env.prefix}</bdi>
           </div>
         </dd>
         <dt>{trans.__('Packages')}</dt>
         <dd className="jp-EnvHelper-packageCount">
-          {trans._n('%1 distribution', '%1 distributions', env.package_count)}
+          {trans._n('%1 package', '%1 packages', env.package_count)}
         </dd>
         <dt>{trans.__('Platform')}</dt>
-        <dd>{platformLabel(env.platform)}</dd>
+        <dd title={platformDetail(env.platform)}>
+          {platformLabel(env.platform)}
+        </dd>
         <dt>{trans.__('GPU')}</dt>
-        <dd className="jp-EnvHelper-gpu">
-          {env.gpu?.summary || trans.__('No NVIDIA GPU found')}
+        <dd className="jp-EnvHelper-gpu" title={env.gpu?.summary || undefined}>
+          {gpuWords(env.gpu?.summary ?? null, trans)}
         </dd>
         {env.installer_config?.summary && (
           <>
@@ -174,6 +194,17 @@ export function EnvironmentView(props: IEnvironmentViewProps): JSX.Element {
           ))}
         </ul>
       )}
+      {props.onEnableMagic && !hasMagic(env.distributions) && (
+        <button
+          className="jp-mod-styled jp-EnvHelper-enableMagic"
+          title={trans.__(
+            'Adds a few small packages (no JupyterLab) so that %load_ext jupyter_envhelper works in this kernel'
+          )}
+          onClick={props.onEnableMagic}
+        >
+          {trans.__('Enable %envhelp in this kernel')}
+        </button>
+      )}
       {props.onExport && (
         <ExportControl
           kind={env.kind}
@@ -189,6 +220,7 @@ function KernelTitle(props: {
   kernel: IKernelTarget | null;
   trans: Trans;
   displayName?: string;
+  remote?: boolean;
 }): JSX.Element | null {
   const { kernel, trans } = props;
   const name = kernel?.displayName || props.displayName;
@@ -198,6 +230,16 @@ function KernelTitle(props: {
   return (
     <div className="jp-EnvHelper-kernel">
       <span className="jp-EnvHelper-kernelName">{name}</span>
+      {props.remote && (
+        <span
+          className="jp-EnvHelper-remote"
+          title={trans.__(
+            'This kernel runs elsewhere (a kernel gateway): its environment is read, and changed, through the kernel itself'
+          )}
+        >
+          {trans.__('remote kernel')}
+        </span>
+      )}
       {kernel && (
         <span
           className={`jp-EnvHelper-kernelStatus jp-EnvHelper-status-${kernel.status}`}
@@ -208,4 +250,15 @@ function KernelTitle(props: {
       )}
     </div>
   );
+}
+
+/**
+ * The GPU line for a beginner: "None: packages run on the CPU" when there is
+ * no NVIDIA GPU (the probe's full sentence, toolkit and all, is the title).
+ */
+export function gpuWords(summary: string | null, trans: Trans): string {
+  if (!summary || /^No NVIDIA GPU found/i.test(summary)) {
+    return trans.__('None: packages run on the CPU');
+  }
+  return summary;
 }

@@ -9,7 +9,9 @@ import {
   errorMessage,
   jobStateLabel,
   jobTitle,
-  phaseLabel
+  outcomeHeadline,
+  phaseLabel,
+  restartWords
 } from '../describe';
 import { JobModel } from '../job';
 
@@ -175,22 +177,21 @@ function Outcome(props: {
 }): JSX.Element {
   const { job, outcome, trans, restart } = props;
   const failed = job.state === 'failed';
+  const nothingChangedCancel =
+    job.state === 'cancelled' && (outcome?.changed.length ?? 0) === 0;
   return (
     <div
       className={`jp-EnvHelper-outcome jp-EnvHelper-outcome-${job.state}`}
       role={failed ? 'alert' : 'status'}
     >
       <div className="jp-EnvHelper-outcomeMessage">
-        {outcome?.message ||
-          (job.state === 'succeeded'
-            ? trans.__('Done.')
-            : job.state === 'cancelled'
-              ? trans.__('Cancelled.')
-              : trans.__('The change failed.'))}
+        {outcomeHeadline(job, outcome, trans)}
       </div>
-      {outcome?.failure && (
+      {outcome?.failure && !nothingChangedCancel && (
         <div className="jp-EnvHelper-failure">
-          <div>{outcome.failure.message}</div>
+          {!(outcome.message || '').includes(outcome.failure.message) && (
+            <div>{outcome.failure.message}</div>
+          )}
           {outcome.failure.way_out && (
             <div className="jp-EnvHelper-wayOut">
               <strong>{trans.__('Way out:')}</strong> {outcome.failure.way_out}
@@ -212,9 +213,6 @@ function Outcome(props: {
           </ul>
         </>
       )}
-      {job.state === 'cancelled' && outcome && outcome.changed.length === 0 && (
-        <div className="jp-EnvHelper-muted">{trans.__('Nothing changed.')}</div>
-      )}
       {outcome && outcome.differences.length > 0 && (
         <ul className="jp-EnvHelper-warnings">
           {outcome.differences.map(d => (
@@ -226,6 +224,7 @@ function Outcome(props: {
       )}
       {job.state === 'succeeded' && outcome && (
         <Readiness
+          job={job}
           outcome={outcome}
           canRestart={props.canRestart}
           restart={restart}
@@ -238,6 +237,7 @@ function Outcome(props: {
 }
 
 function Readiness(props: {
+  job: IJob;
   outcome: IJobOutcome;
   canRestart: boolean;
   restart: IRestartState | null;
@@ -256,14 +256,7 @@ function Readiness(props: {
   }
   return (
     <div className="jp-EnvHelper-restartNeeded">
-      <div>
-        {outcome.restart_modules.length > 0
-          ? trans.__(
-              'The kernel has already imported %1: restart it to use the new version.',
-              outcome.restart_modules.join(', ')
-            )
-          : trans.__('Restart the kernel to use the change.')}
-      </div>
+      <div>{restartWords(props.job, outcome, trans)}</div>
       {props.canRestart ? (
         <button
           className="jp-mod-styled jp-mod-accept jp-EnvHelper-restart"

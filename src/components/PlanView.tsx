@@ -38,8 +38,14 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
   const { state, trans } = props;
   const response = state.response;
   const blockers = response?.findings.filter(f => f.severity === 'blocker');
+  // What can stop the install or cost a lot (a blocker, GPU fit, gigabytes,
+  // JupyterLab's own environment) is read before the list of packages.
   const gpuFindings = response?.findings.filter(f => f.check === 'gpu') ?? [];
-  const otherFindings = response?.findings.filter(f => f.check !== 'gpu') ?? [];
+  const topFindings =
+    response?.findings.filter(f => f.check !== 'gpu' && isTopFinding(f)) ?? [];
+  const otherFindings =
+    response?.findings.filter(f => f.check !== 'gpu' && !isTopFinding(f)) ?? [];
+  const detail = response?.plan ? installDetail(response.plan, trans) : null;
   const busy = state.busy !== null || state.status === 'loading';
   let installTitle: string | undefined;
   if (blockers && blockers.length > 0) {
@@ -62,7 +68,15 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
       <h2 className="jp-EnvHelper-detailsName">
         {trans.__('Install %1', state.requirements.join(', '))}
       </h2>
-      <div className="jp-EnvHelper-planTarget">{planTarget(state, trans)}</div>
+      <div
+        className="jp-EnvHelper-planTarget"
+        title={
+          (state.response?.plan?.target ?? state.response?.conflict?.target)
+            ?.platform
+        }
+      >
+        {planTarget(state, trans)}
+      </div>
       {state.note && (
         <div className="jp-EnvHelper-note" role="status">
           {trans.__(
@@ -113,6 +127,15 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
               onAction={props.onAction}
             />
           )}
+          {topFindings.length > 0 && (
+            <FindingList
+              findings={topFindings}
+              label={trans.__('Read this first')}
+              trans={trans}
+              disabled={busy}
+              onAction={props.onAction}
+            />
+          )}
           {gpuFindings.length > 0 && (
             // GPU fit decides which build to get: above the list of packages
             <FindingList
@@ -145,21 +168,46 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
                   label: trans.__('Switch')
                 })
               }
+              onNewEnvironment={s =>
+                props.onAction({
+                  ...s.new_environment,
+                  kind: 'new-environment',
+                  label: trans.__('Create a new environment')
+                })
+              }
             />
           )}
           <div className="jp-EnvHelper-planButtons">
             <button
               className="jp-mod-styled jp-mod-accept jp-EnvHelper-install"
-              disabled={!props.canInstall}
-              title={installTitle}
+              disabled={!props.canInstall || detail === ''}
+              title={
+                installTitle ??
+                (detail ? trans.__('Install %1', detail) : undefined)
+              }
               aria-describedby={
                 installTitle ? 'jp-EnvHelper-installWhy' : undefined
               }
               onClick={props.onInstall}
             >
-              {state.busy === 'starting'
-                ? trans.__('Starting…')
-                : trans.__('Install')}
+              {state.busy === 'starting' ? (
+                trans.__('Starting…')
+              ) : detail === '' ? (
+                trans.__('Nothing to change')
+              ) : (
+                <>
+                  {trans.__('Install')}
+                  {detail && (
+                    // the accessible name stays "Install"; the detail is its description
+                    <span
+                      className="jp-EnvHelper-installDetail"
+                      aria-hidden="true"
+                    >
+                      {' ' + detail}
+                    </span>
+                  )}
+                </>
+              )}
             </button>
             <button
               className="jp-mod-styled jp-mod-reject"
@@ -182,17 +230,40 @@ export function PlanView(props: IPlanViewProps): JSX.Element {
   );
 }
 
+/**
+ * Findings shown above the package list: blockers, gigabytes, the server's
+ * own environment.
+ */
+export function isTopFinding(f: IFinding): boolean {
+  return (
+    f.severity === 'blocker' ||
+    (f.severity === 'warning' &&
+      (f.check === 'size' || f.check === 'server-env'))
+  );
+}
+
+/**
+ * What the Install button does, after the word "Install": "27 packages,
+ * 3.0 GB"; '' when the plan changes nothing.
+ */
+export function installDetail(plan: IPlan, trans: Trans): string {
+  const changes = plan.actions.filter(a => a.kind !== 'keep');
+  if (changes.length === 0) {
+    return '';
+  }
+  const count = trans._n('%1 package', '%1 packages', changes.length);
+  return plan.download_size
+    ? trans.__('%1, %2', count, formatBytes(plan.download_size))
+    : count;
+}
+
 function planTarget(state: IPlanState, trans: Trans): string {
   const target =
     state.response?.plan?.target ?? state.response?.conflict?.target ?? null;
   const kernel = state.kernelName || target?.kernel || '';
   if (target) {
-    return trans.__(
-      'into %1 (Python %2, %3)',
-      kernel,
-      target.python_version,
-      target.platform
-    );
+    // the wheel platform tag (manylinux_2_36_x86_64) is in the title
+    return trans.__('into %1 (Python %2)', kernel, target.python_version);
   }
   return kernel ? trans.__('into %1', kernel) : '';
 }
@@ -438,6 +509,8 @@ function SuggestionList(props: {
   trans: Trans;
   disabled: boolean;
   onSwitch: (name: string) => void;
+  /** A suggestion of rank "new-environment" (newenv.ts). */
+  onNewEnvironment?: (suggestion: IKernelSuggestion) => void;
 }): JSX.Element {
   const { trans } = props;
   return (
@@ -446,7 +519,7 @@ function SuggestionList(props: {
       <ul aria-label={trans.__('Other kernels')}>
         {props.suggestions.map(s => (
           <li
-            key={s.name}
+            key={s.name ?? s.rank}
             className={`jp-EnvHelper-suggestion jp-EnvHelper-rank-${s.rank}`}
             data-kernel={s.name}
           >
@@ -457,16 +530,27 @@ function SuggestionList(props: {
                   ? `(Python ${s.python_version}) ${suggestionRankLabel(s.rank, trans)}`
                   : suggestionRankLabel(s.rank, trans))}
             </span>
-            {s.rank !== 'impossible' && s.name !== props.currentKernel && (
+            {s.rank === 'new-environment' && props.onNewEnvironment && (
               <button
-                className="jp-mod-styled jp-EnvHelper-switch"
+                className="jp-mod-styled jp-EnvHelper-newEnvOpen"
                 disabled={props.disabled}
-                aria-label={trans.__('Switch to %1', s.display_name)}
-                onClick={() => props.onSwitch(s.name)}
+                onClick={() => props.onNewEnvironment!(s)}
               >
-                {trans.__('Switch')}
+                {trans.__('Create a new environment')}
               </button>
             )}
+            {s.rank !== 'impossible' &&
+              s.rank !== 'new-environment' &&
+              s.name !== props.currentKernel && (
+                <button
+                  className="jp-mod-styled jp-EnvHelper-switch"
+                  disabled={props.disabled}
+                  aria-label={trans.__('Switch to %1', s.display_name)}
+                  onClick={() => props.onSwitch(s.name)}
+                >
+                  {trans.__('Switch')}
+                </button>
+              )}
           </li>
         ))}
       </ul>

@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { KERNEL_DISTRIBUTION } from '../api';
 import { Trans } from '../describe';
 import { IRescueState, RescueModel, RescueStep } from '../rescue';
 
@@ -11,6 +12,8 @@ export interface IRescueBannerProps {
   trans: Trans;
   onInstall: () => void;
   onSwitch: (kernel: string) => void;
+  /** No kernel can take the module: a new environment (newenv.ts). */
+  onNewEnvironment?: () => void;
   onRestart: () => void;
   onRerun: () => void;
   onDismiss: () => void;
@@ -31,6 +34,8 @@ export function RescueBanner(props: IRescueBannerProps): JSX.Element {
     (step?.kind === 'installed' && !step.restartNeeded) ||
     step?.kind === 'switched' ||
     step?.kind === 'restarted';
+  // After a switch the verdict and the list were about the old kernel.
+  const switched = step?.kind === 'switching' || step?.kind === 'switched';
   const offerRestart =
     !busy &&
     !canRerun &&
@@ -84,7 +89,7 @@ export function RescueBanner(props: IRescueBannerProps): JSX.Element {
                 trans.__("No module named '%1'", state.module)
               )}
             </div>
-            {response?.message ? (
+            {response?.message && !switched ? (
               <div
                 className={`jp-EnvHelper-rescueMessage jp-EnvHelper-rescue-${
                   verdict ?? 'none'
@@ -94,7 +99,7 @@ export function RescueBanner(props: IRescueBannerProps): JSX.Element {
                 {response.message}
               </div>
             ) : null}
-            {elsewhere.length > 0 ? (
+            {elsewhere.length > 0 && !switched ? (
               <div className="jp-EnvHelper-rescueElsewhere">
                 {trans._n(
                   'This kernel already has it:',
@@ -153,7 +158,9 @@ export function RescueBanner(props: IRescueBannerProps): JSX.Element {
             )}
             onClick={props.onInstall}
           >
-            {trans.__('Install here')}
+            {distribution.name === KERNEL_DISTRIBUTION
+              ? trans.__('Enable %envhelp in this kernel')
+              : trans.__('Install here')}
           </button>
         ) : null}
         {state.status === 'ready' && !canRerun
@@ -169,6 +176,15 @@ export function RescueBanner(props: IRescueBannerProps): JSX.Element {
               </button>
             ))
           : null}
+        {state.status === 'ready' && !canRerun && props.onNewEnvironment ? (
+          <button
+            className="jp-mod-styled jp-EnvHelper-rescueNewEnv"
+            disabled={busy}
+            onClick={props.onNewEnvironment}
+          >
+            {trans.__('Create a new environment')}
+          </button>
+        ) : null}
         <button
           className="jp-mod-styled jp-EnvHelper-rescueDismiss"
           onClick={props.onDismiss}
@@ -185,6 +201,11 @@ function stepText(step: RescueStep, trans: Trans): string {
     case 'planning':
       return trans.__(
         'Check the plan for %1 in the Environment Helper panel, then install it.',
+        step.distribution
+      );
+    case 'plan-closed':
+      return trans.__(
+        'The plan for %1 was closed: nothing was installed.',
         step.distribution
       );
     case 'installing':
@@ -261,6 +282,11 @@ export function RescueBannerView(props: {
         trans={trans}
         onInstall={() => void model.installHere()}
         onSwitch={name => void model.switchTo(name)}
+        onNewEnvironment={
+          model.newEnvironmentOffer
+            ? () => void model.createEnvironment()
+            : undefined
+        }
         onRestart={() => void model.restart()}
         onRerun={() => model.rerun()}
         onDismiss={() => model.dismiss()}
