@@ -43,6 +43,7 @@ export interface IKernelListEntry {
   reason: string | null;
   detail: string | null;
   summary: IKernelSummary | null;
+  remote?: boolean;
 }
 
 export interface IKernelsResponse {
@@ -60,6 +61,8 @@ export interface IKernelInfo {
   spec_interpreter: string | null;
   confirmed_by_kernel: boolean;
   mismatch: string | null;
+  /** The kernel runs where this server cannot run its Python (a gateway's). */
+  remote?: boolean;
 }
 
 export interface IDistribution {
@@ -343,6 +346,13 @@ export interface IKernelSuggestion {
   python_version: string | null;
   rank: SuggestionRank | string;
   message: string;
+  /** rank "new-environment": what a new environment would be made with. */
+  new_environment?: {
+    python_version: string;
+    python: string | null;
+    requirements: string[];
+    name: string;
+  };
 }
 
 export interface IPlanRequest {
@@ -508,6 +518,17 @@ export interface IChangeAPI {
   job(id: number | string, signal?: AbortSignal): Promise<IJobResponse>;
   cancelJob(id: number | string): Promise<IJobResponse>;
   history(ref: IKernelRef, signal?: AbortSignal): Promise<IHistoryResponse>;
+  /** What undoing job `jobId` would change (optional: fakes may leave it out). */
+  undoPreview?(
+    ref: IKernelRef,
+    jobId: string,
+    signal?: AbortSignal
+  ): Promise<IUndoPreviewResponse>;
+  /** Whether `%envhelp` works in the kernel (optional: fakes may leave it out). */
+  enableMagic?(
+    ref: IKernelRef,
+    signal?: AbortSignal
+  ): Promise<IEnableMagicResponse>;
   /**
    * The job's events from index `since` on, as they happen; the iteration
    * ends when the job ends. Throws when the stream cannot be read.
@@ -583,6 +604,8 @@ export interface IRescueResponse {
   message: string | null;
   fingerprint: string | null;
   kernels_with_module: IKernelWithModule[];
+  /** The plan's suggestions; the last may be a new environment (newenv.ts). */
+  suggestions?: IKernelSuggestion[];
 }
 
 /**
@@ -596,6 +619,48 @@ export interface IRescueAPI {
     signal?: AbortSignal
   ): Promise<IRescueResponse>;
 }
+
+/**
+ * `GET envhelper/enable-magic`: whether `%envhelp` works in the kernel, and
+ * the plan of its small kernel-side package when it does not. Installing is an
+ * ordinary install job of `requirement`.
+ */
+export interface IEnableMagicResponse {
+  schema: number;
+  kernel: IKernelInfo;
+  magic: {
+    installed: boolean;
+    distribution: string | null;
+    version: string | null;
+  };
+  needed: boolean;
+  requirement: string;
+  version: string;
+  startup: { prefix: string | null; path: string | null; enabled: boolean };
+  plan: IPlanResponse['plan'] | null;
+  verdict: string | null;
+  fingerprint: string | null;
+}
+
+/**
+ * `GET envhelper/undo-preview`: what undoing a job would change.
+ */
+export interface IUndoPreviewResponse {
+  schema: number;
+  job_id: number | string;
+  plan: IPlan;
+  /** What cannot be restored (the undo would refuse). */
+  unavailable: string[];
+  /** Changed since the job by something else. */
+  drifted: string[];
+}
+
+/**
+ * The package that gives a kernel `%envhelp` without JupyterLab
+ * (`core/enable.py`), and the module the magic is loaded by.
+ */
+export const KERNEL_DISTRIBUTION = 'jupyter-envhelper-kernel';
+export const MAGIC_MODULE = 'jupyter_envhelper';
 
 /**
  * One distribution a notebook needs (`POST envhelper/needs`).
@@ -796,6 +861,27 @@ export class EnvHelperAPI
     const params = kernelQuery(ref);
     params.set('module', module);
     return this._get<IRescueResponse>('rescue', params, signal);
+  }
+
+  undoPreview(
+    ref: IKernelRef,
+    jobId: string,
+    signal?: AbortSignal
+  ): Promise<IUndoPreviewResponse> {
+    const params = kernelQuery(ref);
+    params.set('job_id', jobId);
+    return this._get<IUndoPreviewResponse>('undo-preview', params, signal);
+  }
+
+  enableMagic(
+    ref: IKernelRef,
+    signal?: AbortSignal
+  ): Promise<IEnableMagicResponse> {
+    return this._get<IEnableMagicResponse>(
+      'enable-magic',
+      kernelQuery(ref),
+      signal
+    );
   }
 
   needs(

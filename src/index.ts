@@ -172,6 +172,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         api,
         installer: {
           jobStarted: changes.jobStarted,
+          planChanged: changes.plan.changed,
           openPlan: (session, requirement) => {
             // The panel plans for the notebook it follows: make it this one.
             const nb = notebooks.find(w => w.sessionContext === session);
@@ -181,6 +182,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
             }
             app.shell.activateById(panel.id);
             return changes.openPlan([requirement]);
+          },
+          openNewEnvironment: (session, request) => {
+            const nb = notebooks.find(w => w.sessionContext === session);
+            if (nb) {
+              app.shell.activateById(nb.id);
+              model.setSource(nb.sessionContext);
+            }
+            app.shell.activateById(panel.id);
+            return panel.newEnvironment?.open(request);
           }
         },
         isEnabled: () => rescueEnabled,

@@ -12,8 +12,10 @@ import * as React from 'react';
 
 import { ChangesModel } from './changes';
 import { EnvHelperView } from './components/EnvHelperView';
+import { CurrencyModel } from './currency';
 import type { Exporter } from './exporting';
 import { EnvHelperModel } from './model';
+import { NewEnvironmentModel } from './newenv';
 
 import envhelperSvg from '../style/icons/envhelper.svg';
 
@@ -34,6 +36,14 @@ export class EnvHelperPanel extends SidePanel {
     const { model, changes, exporter, trans } = options;
     this._model = model;
     this._changes = changes ?? null;
+    const currency = changes
+      ? new CurrencyModel({ host: model, changes })
+      : null;
+    this._currency = currency;
+    const newEnvironment = changes
+      ? new NewEnvironmentModel({ host: model })
+      : null;
+    this._newEnvironment = newEnvironment;
     this.id = 'jp-envhelper-panel';
     this.addClass('jp-EnvHelper');
     this.title.icon = envhelperIcon;
@@ -56,15 +66,25 @@ export class EnvHelperPanel extends SidePanel {
     const body = ReactWidget.create(
       <UseSignal signal={model.stateChanged}>
         {() =>
-          changes ? (
+          changes && currency ? (
             <UseSignal signal={changes.changed}>
               {() => (
-                <EnvHelperView
-                  model={model}
-                  changes={changes}
-                  exporter={exporter}
-                  trans={trans}
-                />
+                <UseSignal signal={currency.changed}>
+                  {() => (
+                    <UseSignal signal={newEnvironment!.changed}>
+                      {() => (
+                        <EnvHelperView
+                          model={model}
+                          changes={changes}
+                          exporter={exporter}
+                          currency={currency}
+                          newEnvironment={newEnvironment!}
+                          trans={trans}
+                        />
+                      )}
+                    </UseSignal>
+                  )}
+                </UseSignal>
               )}
             </UseSignal>
           ) : (
@@ -85,10 +105,17 @@ export class EnvHelperPanel extends SidePanel {
     return this._changes;
   }
 
+  /** A new environment and kernel (newenv.ts); null without changes. */
+  get newEnvironment(): NewEnvironmentModel | null {
+    return this._newEnvironment;
+  }
+
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
+    this._currency?.dispose();
+    this._newEnvironment?.dispose();
     this._changes?.dispose();
     this._model.dispose();
     super.dispose();
@@ -96,6 +123,8 @@ export class EnvHelperPanel extends SidePanel {
 
   private _model: EnvHelperModel;
   private _changes: ChangesModel | null;
+  private _currency: CurrencyModel | null;
+  private _newEnvironment: NewEnvironmentModel | null;
 }
 
 export namespace EnvHelperPanel {

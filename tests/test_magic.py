@@ -191,7 +191,8 @@ def test_plan_as_widgets(kernel: Kernel) -> None:
     models = {s["_model_name"] for s in states}
     assert {"VBoxModel", "ButtonModel", "FloatProgressModel", "HTMLModel"} <= models, models
     buttons = [s for s in states if s["_model_name"] == "ButtonModel"]
-    assert [b["description"] for b in buttons] == ["Confirm install"]
+    # the button says what it does: plain and its dependency
+    assert [b["description"].split(",")[0] for b in buttons] == ["Install 2 packages"]
     assert buttons[0]["disabled"] is False
     html = " ".join(str(s.get("value")) for s in states if s["_model_name"] == "HTMLModel")
     assert "plain" in html and "Safe to go ahead." in html

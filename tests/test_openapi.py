@@ -44,8 +44,12 @@ def test_documented_methods_exist_on_the_handlers() -> None:
 
 async def test_documented_get_paths_answer_on_a_live_server(jp_fetch: Any) -> None:
     for path, operations in spec_paths().items():
+        if path.endswith("undo-preview"):
+            continue  # needs a recorded job: tests/test_beginner_api.py
         if "get" in operations and "{" not in path:
-            needs_kernel = path.endswith(("environment", "history", "export"))
+            needs_kernel = path.endswith(
+                ("environment", "history", "export", "outdated", "graph", "enable-magic")
+            )
             params = {"kernel": "python3"} if needs_kernel else {}
             if path.endswith("search"):
                 params = {"q": "alpha"}

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from ..core import error_document
 from ..errors import EnvHelperError
-from . import commands
+from . import commands, currency, enable, newkernel
 from .commands import EXIT_UNAVAILABLE, EXIT_USAGE
 
 
@@ -140,9 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     needs.add_argument("-y", "--yes", action="store_true", help="do not ask to confirm")
     needs.add_argument("--json", action="store_true", help="print the JSON document")
     needs.set_defaults(handler=commands.needs)
+    newkernel.add_parsers(sub)
     kernels = sub.add_parser("kernels", help="every kernel with its interpreter")
     kernels.add_argument("--json", action="store_true", help="print the JSON document")
     kernels.set_defaults(handler=commands.kernels)
+    currency.add_commands(sub, _target_options)  # outdated, why, update
+    enable.add_parser(sub)  # enable-magic
     return parser
 
 

@@ -251,8 +251,8 @@ async def _follow(core: Core, args: argparse.Namespace, started: dict[str, Any])
     job_id = int(started["job"]["id"])
     last = None
     async for event in core.job_events(job_id):
-        if args.json or event["type"] != "progress":
-            continue
+        if args.json or event["type"] != "progress" or event.get("phase") == "done":
+            continue  # "done": the job's outcome, printed once below
         words = event.get("message") or (
             f"{event['phase']} {event['package']}" if event.get("package") else None
         )

@@ -11,10 +11,11 @@ refuses a stale or blocked plan, and is recorded in the one history.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..advice.context import torch_index_url
 from ..advice.cuda import package_gpu
@@ -32,11 +33,15 @@ from .assess import PlanAnswer, assess, fingerprint
 from .board import JobBoard
 from .config import CoreConfig
 from .documents import document, environment_document
+from .enable import enable_document, with_kernel_wheel
 from .indexes import IndexPool
 from .rescue import rescue_document
 from .slots import PlanSlots
 from .suggestions import suggest_kernels
 from .targets import Located, Locator, Target
+
+if TYPE_CHECKING:
+    from .creating import Creating
 
 T = TypeVar("T")
 Action = Literal["install", "uninstall", "undo"]
@@ -82,6 +87,9 @@ class JobRequest:
     job_id: int | None = None
     fingerprint: str | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
+    # "update" (core/currency.py): recorded with the job, so an updated dependency is
+    # not taken for something the user asked for
+    purpose: str | None = None
 
 
 class Core:
@@ -109,6 +117,13 @@ class Core:
     @property
     def prober(self) -> Prober:
         return self.locator.prober
+
+    @functools.cached_property
+    def environments(self) -> Creating:
+        """New environments with their own kernel, listed and deleted (creating.py)."""
+        from .creating import Creating
+
+        return Creating(self)
 
     # -- what is there ---------------------------------------------------------------------
 
@@ -194,7 +209,10 @@ class Core:
         self, located: Located, requirements: Sequence[str], options: PlanOptions
     ) -> PlanAnswer:
         """The one way a plan is made: resolve, advise, and (when blocked) suggest."""
-        env = located.require()
+        # the kernel-side distribution (core/enable.py) comes from a local wheel folder
+        env = await with_kernel_wheel(
+            located.require(), requirements, self.config.resolved_cache_dir
+        )
         backend_url = self.torch_backend_index(options.torch_backend)
         client = self.indexes.client(env, index_url=options.index_url, first_index=backend_url)
         modules = options.imported_modules
@@ -312,6 +330,12 @@ class Core:
     ) -> dict[str, Any]:
         """After ``No module named X``: who provides X, can the target take it, who has it."""
         return await rescue_document(self, module, target, wait=wait, index_url=index_url)
+
+    async def enable_magic(self, target: Target) -> dict[str, Any]:
+        """Whether ``%load_ext jupyter_envhelper`` works in the target, and the plan of
+        the kernel-side distribution when it does not (``core/enable.py``); installing
+        it is an ordinary install job of ``requirement``."""
+        return await enable_document(self, target)
 
     async def undo_preview(
         self, target: Target, job_id: int | None = None, *, index_url: str | None = None
@@ -431,6 +455,11 @@ class Core:
                     ),
                 )
                 body = {"requirements": list(request.requirements)}
+                if request.purpose:
+                    body["purpose"] = request.purpose
+                env = await with_kernel_wheel(
+                    env, request.requirements, self.config.resolved_cache_dir
+                )
                 if options.torch_backend:
                     body["torch_backend"] = options.torch_backend  # recorded with the job
             job = await runner.submit(
@@ -458,6 +487,53 @@ class Core:
 
     def cancel_job(self, job_id: int) -> dict[str, Any]:
         return self.jobs.cancel(known_job_id(job_id))
+
+    # -- keeping current (core/currency.py) -----------------------------------------------
+
+    async def outdated(self, target: Target, *, index_url: str | None = None) -> dict[str, Any]:
+        """Each installed distribution's newest release, and the newest that fits."""
+        from . import currency
+
+        return await currency.outdated(self, target, index_url=index_url)
+
+    async def why(self, target: Target, name: str) -> dict[str, Any]:
+        """Why ``name`` is installed: chains from what was asked for, who needs it."""
+        from . import currency
+
+        return await currency.why(self, target, name)
+
+    async def dependency_graph(self, target: Target, name: str | None = None) -> dict[str, Any]:
+        from . import currency
+
+        return await currency.dependency_graph(self, target, name)
+
+    async def plan_update(
+        self,
+        target: Target,
+        names: Sequence[str] = (),
+        mode: str = "names",
+        *,
+        index_url: str | None = None,
+    ) -> dict[str, Any]:
+        """The normal plan of an update ("Update", "Update all", "Update all that fit")."""
+        from . import currency
+
+        return await currency.plan_update(self, target, names, mode, index_url=index_url)
+
+    async def start_update(
+        self,
+        target: Target,
+        requirements: Sequence[str],
+        fingerprint: str | None = None,
+        *,
+        index_url: str | None = None,
+    ) -> dict[str, Any]:
+        """An update plan's pins as one recorded (undoable) install job."""
+        from . import currency
+
+        return await currency.start_update(
+            self, target, requirements, fingerprint, index_url=index_url
+        )
 
     async def history(self, target: Target) -> dict[str, Any]:
         prefix = (await self.locator.locate(target)).require_prefix()
@@ -491,10 +567,20 @@ class Core:
                 )
             )
 
-        return await suggest_kernels(
+        found = await suggest_kernels(
             targets,
             parsed,
             prober=self.prober,
             client_for=lambda env: self.indexes.client(env, index_url=index_url),
             planner=planner,
+            server_prefix=self.locator.server_prefix,
         )
+        # the list ends with the last way out, a new environment (core/creating.py);
+        # when no kernel fits (the server's own environment does not count), only it
+        nothing_fits = all(s["rank"] == "impossible" or s.get("server_env") for s in found)
+        proposal = await self.environments.propose(requirements, index_url)
+        if proposal is not None:
+            if nothing_fits:
+                found = [s for s in found if not s.get("server_env")]
+            found.append(proposal)
+        return found

@@ -15,6 +15,11 @@ Load it with ``%load_ext jupyter_envhelper``, or for every IPython session with
     %envhelp which REQ            # which kernelspecs have it, or could take it
     %envhelp export [FORMAT]      # requirements (with hashes), pylock or environment-yml
     %envhelp rescue on|off        # on ModuleNotFoundError, say which package to install
+    %envhelp outdated             # newer releases, and the newest that breaks nothing
+    %envhelp why NAME             # who asked for it, who needs it, is it an orphan
+    %envhelp update NAME|--all|--all-that-fit [-y]  # an update as a plan, undoable
+    %envhelp new-kernel --name NAME [--python-version X.Y] REQ... [-y]  # a new env + kernel
+    %envhelp environments         # the environments new-kernel made
 
 Flags: ``-y``/``--yes`` (do not ask), ``--no-widgets`` (plain text), ``--index-url URL``
 (else the kernel's own pip/uv configuration, else PyPI), ``--pre``, ``--upgrade``, ``--all``.
@@ -31,6 +36,7 @@ owns the main thread); the cell blocks on it and prints progress as it comes.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import queue
 import sys
@@ -55,7 +61,9 @@ from ..text import (
     render_suggestions,
     render_undo,
 )
+from ..text_currency import render_outdated, render_update, render_why
 from .loop import KernelSession
+from .newkernel import environments, new_kernel
 
 T = TypeVar("T")
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -65,7 +73,8 @@ argument: Callable[..., _Decorator] = _magic_arguments.argument
 USAGE = (
     "usage: %envhelp [search QUERY | show NAME | plan REQ... | install REQ... [-y] | "
     "uninstall NAME... [-y] | history | undo [JOB] [-y] | which REQ | export [FORMAT] | "
-    "rescue on|off] "
+    "rescue on|off | outdated | why NAME... | update [NAME... | --all | --all-that-fit] [-y] | "
+    "new-kernel --name NAME [--python-version X.Y | --python PATH] REQ... [-y] | environments] "
     "[--no-widgets] [--index-url URL]"
 )
 RESCUE_BUDGET = 10.0  # seconds the rescue hint may take
@@ -87,9 +96,13 @@ class EnvHelpMagics(Magics):
     @argument("--index-url", metavar="URL", help="the package index to use")
     @argument("--pre", action="store_true", help="plan: allow pre-releases")
     @argument("--upgrade", action="store_true", help="plan: prefer the newest versions")
-    @argument("--all", action="store_true", help="show: every version, not the last 10")
+    @argument("--all", action="store_true", help="show: every version; update: every package")
+    @argument("--all-that-fit", action="store_true", help="update: only what breaks nothing")
     @argument("--only-requested", action="store_true", help="export: what was asked for")
     @argument("-o", "--output", metavar="FILE", help="export: write to FILE")
+    @argument("--name", metavar="NAME", help="new-kernel: the new kernel's name")
+    @argument("--python-version", metavar="X.Y", help="new-kernel: e.g. 3.12")
+    @argument("--python", metavar="PATH", help="new-kernel: the interpreter to use")
     @line_magic
     def envhelp(self, line: str = "") -> None:
         """See and change this kernel's environment (see ``jupyter_envhelper.magic``)."""
@@ -107,6 +120,11 @@ class EnvHelpMagics(Magics):
             "which": self._which,
             "export": self._export,
             "rescue": self._rescue_switch,
+            "outdated": self._outdated,
+            "why": self._why,
+            "update": self._update,
+            "new-kernel": self._new_kernel,
+            "environments": self._environments,
         }.get(args.command)
         if handler is None:
             raise UsageError(f"Unknown subcommand {args.command!r}.\n{USAGE}")
@@ -176,7 +194,52 @@ class EnvHelpMagics(Magics):
     def _history(self, args: Any) -> None:
         print(render_history(self.session.history()["jobs"]))
 
+    # -- keeping current (core/currency.py) --------------------------------------------------
+
+    def _outdated(self, args: Any) -> None:
+        _need(args, "outdated", least=0, most=0)
+        target = self.session.target
+        doc = self.session.run(lambda core: core.outdated(target, index_url=args.index_url))
+        print(render_outdated(doc, every=args.all))
+
+    def _why(self, args: Any) -> None:
+        names = _need(args, "why NAME...")
+        target = self.session.target
+        for name in names:
+            print(render_why(self.session.run(functools.partial(_why_of, target, name))))
+
+    def _update(self, args: Any) -> None:
+        names = _need(args, "update [NAME... | --all | --all-that-fit]", least=0)
+        mode = "names" if names else "all" if args.all else "all-that-fit"
+        if not names and not (args.all or args.all_that_fit):
+            raise UsageError("Name the packages to update, or add --all or --all-that-fit.")
+        target = self.session.target
+        doc = self.session.run(
+            lambda core: core.plan_update(target, names, mode, index_url=args.index_url)
+        )
+        print(render_update(doc))
+        if doc["state"] == "up-to-date":
+            return
+        print(render_plan(doc))
+        if doc.get("plan") is None or doc["verdict"] == "blocker":
+            print("Nothing was updated: the plan has a blocker.")
+        elif self._confirm(args, f"Update {len(doc['update']['requirements'])} package(s)?"):
+            request = JobRequest(
+                "install",
+                requirements=tuple(doc["update"]["requirements"]),
+                fingerprint=doc["fingerprint"],
+                options=PlanOptions(index_url=args.index_url, imported_modules=_imported()),
+                purpose="update",
+            )
+            self._run_job_text(request)
+
     # -- plans and changes ---------------------------------------------------------------------
+
+    def _new_kernel(self, args: Any) -> None:
+        new_kernel(self, args)  # magic/newkernel.py
+
+    def _environments(self, args: Any) -> None:
+        environments(self, args)
 
     def _options(self, args: Any) -> PlanOptions:
         return PlanOptions(
@@ -270,7 +333,8 @@ class EnvHelpMagics(Magics):
         seen: list[str] = []
 
         def sink(_fraction: Any, phase: str, message: str | None) -> None:
-            if message and (not seen or seen[-1] != message):
+            # "done" is the job's outcome, printed once below by render_job
+            if message and phase != "done" and (not seen or seen[-1] != message):
                 seen.append(message)
                 updates.put(f"  [{phase}] {message}")
 
@@ -370,6 +434,11 @@ class EnvHelpMagics(Magics):
                 ]
             )
         return render_rescue(doc)
+
+
+async def _why_of(target: Any, name: str, core: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = await core.why(target, name)
+    return doc
 
 
 def _imported() -> frozenset[str]:

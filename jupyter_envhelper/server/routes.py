@@ -7,6 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from .currency import (
+    GraphHandler,
+    OutdatedHandler,
+    UpdateHandler,
+    UpdatePlanHandler,
+    WhyHandler,
+)
+from .enable import EnableMagicHandler
+from .environments import (
+    EnvironmentsHandler,
+    InterpretersHandler,
+    ManagedEnvironmentHandler,
+    NewEnvironmentPlanHandler,
+)
 from .handlers import (
     EnvironmentHandler,
     ExportHandler,
@@ -23,6 +37,7 @@ from .handlers import (
     RescueHandler,
     SearchHandler,
 )
+from .preview import UndoPreviewHandler
 
 NAMESPACE = "envhelper"
 
@@ -41,4 +56,15 @@ ROUTES: list[tuple[str, Any]] = [
     (f"{NAMESPACE}/rescue", RescueHandler),
     (f"{NAMESPACE}/export", ExportHandler),
     (f"{NAMESPACE}/needs", NeedsHandler),
+    (f"{NAMESPACE}/enable-magic", EnableMagicHandler),
+    (f"{NAMESPACE}/undo-preview", UndoPreviewHandler),
+    (f"{NAMESPACE}/interpreters", InterpretersHandler),
+    (f"{NAMESPACE}/environments", EnvironmentsHandler),
+    (f"{NAMESPACE}/environments/plan", NewEnvironmentPlanHandler),
+    (rf"{NAMESPACE}/environments/(?P<name>[a-z0-9][a-z0-9._-]*)", ManagedEnvironmentHandler),
+    (f"{NAMESPACE}/outdated", OutdatedHandler),
+    (rf"{NAMESPACE}/why/(?P<name>[^/]+)", WhyHandler),
+    (f"{NAMESPACE}/graph", GraphHandler),
+    (f"{NAMESPACE}/update/plan", UpdatePlanHandler),
+    (f"{NAMESPACE}/update", UpdateHandler),
 ]

@@ -1,16 +1,21 @@
 import * as React from 'react';
 
 import { ChangesModel } from '../changes';
+import type { CurrencyModel } from '../currency';
 import { Trans } from '../describe';
 import type { Exporter } from '../exporting';
 import { EnvHelperModel } from '../model';
 import { EnvironmentView } from './EnvironmentView';
 import { HistoryView } from './HistoryView';
 import { InstalledList } from './InstalledList';
+import { DependencyGraph } from './DependencyGraph';
 import { JobView } from './JobView';
+import { OutdatedView } from './OutdatedView';
 import { splitRequirements } from '../plan';
 import { PackageDetails } from './PackageDetails';
 import { PlanView } from './PlanView';
+import { NewEnvironmentModel, newEnvironmentOf } from '../newenv';
+import { NewEnvironmentView } from './NewEnvironment';
 import { SearchView } from './SearchView';
 
 export interface IEnvHelperViewProps {
@@ -19,6 +24,10 @@ export interface IEnvHelperViewProps {
   changes?: ChangesModel;
   /** "Export…" in the environment header; without it, no export. */
   exporter?: Exporter;
+  /** Outdated packages, the graph and update plans; without it, none. */
+  currency?: CurrencyModel;
+  /** A new environment and kernel when none fits (newenv.ts); without it, none. */
+  newEnvironment?: NewEnvironmentModel;
   trans: Trans;
 }
 
@@ -29,7 +38,7 @@ export interface IEnvHelperViewProps {
  * job of the widget that hosts it (`UseSignal` on `model.stateChanged`).
  */
 export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
-  const { model, changes, exporter, trans } = props;
+  const { model, changes, exporter, currency, newEnvironment, trans } = props;
   const environment = model.environment;
   const details = model.details;
   const hasEnvironment =
@@ -47,6 +56,7 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
     : undefined;
   const job = changes?.job ?? null;
   const plan = changes?.plan.state ?? null;
+  const updatePlan = currency?.plan ?? null;
   const openHistory = () => {
     model.view = 'history';
     void changes?.history.load();
@@ -63,8 +73,20 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
             ? request => exporter.run(request)
             : undefined
         }
+        onEnableMagic={
+          canChange
+            ? () => {
+                if (changes!.job?.finished) {
+                  changes!.closeJob();
+                }
+                void changes!.plan.openEnableMagic();
+              }
+            : undefined
+        }
       />
-      {job && changes ? (
+      {newEnvironment?.state ? (
+        <NewEnvironmentView model={newEnvironment} trans={trans} />
+      ) : job && changes ? (
         <JobView
           job={job}
           canRestart={changes.followsKernelOf(job)}
@@ -73,6 +95,17 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
           onCancel={() => void job.cancel()}
           onClose={() => changes.closeJob()}
           onRestart={() => void changes.restartKernelFor(job)}
+        />
+      ) : updatePlan && currency ? (
+        <PlanView
+          state={updatePlan}
+          canInstall={currency.canInstall}
+          currentKernel={model.kernel?.specName ?? null}
+          trans={trans}
+          onInstall={() => void currency.confirm()}
+          onClose={() => currency.closePlan()}
+          onReplan={() => void currency.replan()}
+          onAction={() => undefined}
         />
       ) : plan && changes ? (
         <PlanView
@@ -83,7 +116,14 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
           onInstall={() => void changes.confirm()}
           onClose={() => changes.plan.close()}
           onReplan={() => void changes.plan.replan()}
-          onAction={action => void changes.plan.runAction(action)}
+          onAction={action => {
+            const wanted = newEnvironment ? newEnvironmentOf(action) : null;
+            if (wanted) {
+              void newEnvironment!.open(wanted);
+            } else {
+              void changes.plan.runAction(action);
+            }
+          }}
         />
       ) : details ? (
         <PackageDetails
@@ -138,6 +178,10 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
                   state={changes.history.state}
                   trans={trans}
                   onUndo={jobId => void changes.undo(jobId)}
+                  onPreviewUndo={jobId =>
+                    void changes.history.previewUndo(jobId)
+                  }
+                  onCancelUndo={() => changes.history.cancelUndo()}
                   onRetry={() => void changes.history.load()}
                 />
               ) : model.view === 'search' ? (
@@ -167,7 +211,26 @@ export function EnvHelperView(props: IEnvHelperViewProps): JSX.Element {
                   uninstalling={
                     changes?.history.state.pending !== null && !!changes
                   }
-                />
+                  mode={currency?.mode}
+                  onModeChange={
+                    currency ? mode => (currency.mode = mode) : undefined
+                  }
+                >
+                  {currency?.mode === 'outdated' ? (
+                    <OutdatedView
+                      currency={currency}
+                      trans={trans}
+                      canChange={canChange}
+                      onOpen={name => void model.openDetails(name)}
+                    />
+                  ) : currency?.mode === 'graph' ? (
+                    <DependencyGraph
+                      currency={currency}
+                      trans={trans}
+                      onOpen={name => void model.openDetails(name)}
+                    />
+                  ) : null}
+                </InstalledList>
               ) : environment.status === 'ready' ||
                 environment.status === 'error' ? (
                 <div className="jp-EnvHelper-message">

@@ -1,6 +1,7 @@
 import * as React from 'react';
 
 import { IDistribution } from '../api';
+import type { InstalledMode } from '../currency';
 import { Trans } from '../describe';
 
 export interface IInstalledListProps {
@@ -14,6 +15,11 @@ export interface IInstalledListProps {
   onUninstall?: (name: string) => void;
   /** Whether an uninstall is being started. */
   uninstalling?: boolean;
+  /** All, Outdated or Graph (src/currency.ts); without it, the list alone. */
+  mode?: InstalledMode;
+  onModeChange?: (mode: InstalledMode) => void;
+  /** What the Outdated and Graph modes show. */
+  children?: React.ReactNode;
 }
 
 /**
@@ -22,8 +28,41 @@ export interface IInstalledListProps {
 export function InstalledList(props: IInstalledListProps): JSX.Element {
   const { distributions, total, filter, trans } = props;
   const [confirming, setConfirming] = React.useState<string | null>(null);
+  const modes = props.onModeChange && (
+    <div
+      className="jp-EnvHelper-modes"
+      role="group"
+      aria-label={trans.__('Show')}
+    >
+      {(
+        [
+          ['all', trans.__('All')],
+          ['outdated', trans.__('Outdated')],
+          ['graph', trans.__('Graph')]
+        ] as [InstalledMode, string][]
+      ).map(([mode, label]) => (
+        <button
+          key={mode}
+          className="jp-mod-styled jp-EnvHelper-mode"
+          aria-pressed={(props.mode ?? 'all') === mode}
+          onClick={() => props.onModeChange!(mode)}
+        >
+          {label}
+        </button>
+      ))}
+    </div>
+  );
+  if (props.mode && props.mode !== 'all') {
+    return (
+      <div className="jp-EnvHelper-installed">
+        {modes}
+        {props.children}
+      </div>
+    );
+  }
   return (
     <div className="jp-EnvHelper-installed">
+      {modes}
       <input
         className="jp-mod-styled jp-EnvHelper-filter"
         type="search"

@@ -194,6 +194,11 @@ test('search, plan, install, import, then undo from the history', async ({
   await expect(entry).toContainText('envhelper-demo', { timeout: 30000 });
   await page.screenshot({ path: testInfo.outputPath('envhelper-history.png') });
   await entry.getByRole('button', { name: /^Undo/ }).click();
+  // Undo asks first, showing what it will change
+  await expect(entry.locator('.jp-EnvHelper-undoConfirm')).toContainText(
+    'envhelper-demo'
+  );
+  await entry.getByRole('button', { name: 'Confirm undo' }).click();
   const undo = panel.locator('.jp-EnvHelper-job');
   await expect(undo.locator('.jp-EnvHelper-outcome-succeeded')).toBeVisible({
     timeout: 120000

@@ -31,7 +31,7 @@ test('the panel shows the environment of the notebook kernel', async ({
     { timeout: 60000 }
   );
   await expect(panel.locator('.jp-EnvHelper-packageCount')).toHaveText(
-    /\d+ distributions/
+    /\d+ packages/ // plain words for a beginner (issue 14), not "distributions"
   );
   await expect(panel.locator('.jp-EnvHelper-gpu')).not.toBeEmpty();
 
