@@ -98,7 +98,7 @@ class IndexClient:
             cache=HttpCache(cache_dir) if cache_dir is not None else None,
             page_freshness=page_freshness,
             use_netrc=use_netrc,
-            verify=ssl_context_from_env() if client is None else True,
+            verify=ssl_context_from_env if client is None else True,
         )
         # Credentials are split off here once: everything else sees clean URLs.
         self.index_urls = [self._fetcher.add_credentials(u) for u in self.config.search_order]

@@ -28,6 +28,7 @@ from ..errors import IndexTimeout, IndexUnavailable
 from .cache import DEFAULT_PAGE_FRESHNESS, HttpCache
 from .credentials import host_key, netrc_credentials, redact_url, split_credentials
 from .models import ClientStats
+from .netbackend import quick_transport
 from .wheelzip import RangeAnswer
 
 log = logging.getLogger(__name__)
@@ -67,17 +68,11 @@ class Fetcher:
         verify: object = True,
     ) -> None:
         self._own_client = client is None
-        if client is None:
-            client = httpx.AsyncClient(
-                transport=transport,
-                timeout=httpx.Timeout(timeout, connect=connect_timeout),
-                limits=httpx.Limits(max_connections=max_concurrency * 2),
-                follow_redirects=True,
-                trust_env=True,
-                verify=verify,  # type: ignore[arg-type]
-                headers={"User-Agent": "jupyter-envhelper"},
-            )
-        self.client = client
+        # Made on the first request (loading a CA bundle takes ~50 ms, and a plan
+        # answered from the disk cache never needs one); ``verify`` may be a
+        # callable that returns what httpx takes, called then.
+        self._client = client
+        self._client_options = (transport, timeout, connect_timeout, max_concurrency, verify)
         self.timeout = timeout
         self.total_timeout = total_timeout
         self.max_concurrency = max(1, max_concurrency)
@@ -90,6 +85,26 @@ class Fetcher:
         self._credentials: dict[str, tuple[str, str]] = {}
         self._semaphore: asyncio.Semaphore | None = None
         self._io: ThreadPoolExecutor | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            transport, timeout, connect_timeout, max_concurrency, verify = self._client_options
+            if callable(verify):
+                verify = verify()
+            limits = httpx.Limits(max_connections=max_concurrency * 2)
+            if transport is None:  # httpx's own, with cheap idle-connection checks
+                transport = quick_transport(verify=verify, limits=limits, trust_env=True)
+            self._client = httpx.AsyncClient(
+                transport=transport,
+                timeout=httpx.Timeout(timeout, connect=connect_timeout),
+                limits=limits,
+                follow_redirects=True,
+                trust_env=True,
+                verify=verify,  # type: ignore[arg-type]
+                headers={"User-Agent": "jupyter-envhelper"},
+            )
+        return self._client
 
     async def in_io_thread(self, function: Callable[..., T], *args: Any) -> T:
         """Run blocking disk or parsing work on the fetcher's own threads (see above)."""
@@ -121,8 +136,9 @@ class Fetcher:
         return httpx.BasicAuth(*credentials) if credentials else None
 
     async def aclose(self) -> None:
-        if self._own_client:
-            await self.client.aclose()
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
         if self._io is not None:
             self._io.shutdown(wait=False, cancel_futures=True)
             self._io = None

@@ -13,7 +13,7 @@ import gc
 import html
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -173,6 +173,24 @@ def _quick_name(filename: str, project: str) -> tuple[Version, str, frozenset[Ta
     return version, kind, tags
 
 
+def _wheel_head(head: str, project: str) -> Version | None:
+    """The version of a wheel whose name before the tags is ``head``
+    (``name-version`` or ``name-version-build``), when it is a well-formed wheel
+    of ``project``; None for anything unusual."""
+    dashes = head.count("-")
+    if dashes not in (1, 2):
+        return None
+    parts = head.split("-")
+    name_part = parts[0]
+    if "__" in name_part or _WHEEL_NAME.match(name_part) is None:
+        return None
+    if dashes == 2 and _BUILD_TAG.match(parts[2]) is None:
+        return None
+    if _canonical(name_part) != project:
+        return None
+    return cached_version(parts[1])
+
+
 class LazyEntries:
     """A page's file entries, checked but not yet ``DistributionFile``s (see
     ``ProjectPage``). Each entry keeps the few values a file is made of."""
@@ -190,41 +208,85 @@ class LazyEntries:
         self._versions: list[Version] = []
 
     def add(self, entry: dict[str, Any], base: str, warnings: list[str]) -> None:
-        filename = entry.get("filename")
-        href = entry.get("url")
-        quick = None
-        if isinstance(filename, str) and isinstance(href, str):
-            if filename.endswith(_IGNORED_SUFFIXES):
-                return
-            quick = _quick_name(filename, self.project)
-        rp_text = entry.get("requires-python")
-        rp_given = isinstance(rp_text, str) and rp_text.strip()
-        if quick is not None and rp_given and cached_specifier(rp_text) is None:
-            quick = None  # make_file says why it is skipped
-        if quick is None:
-            made = make_file(entry, base, self.index_url, self.project, warnings)
-            if made is not None:
-                self._by_version.setdefault(made.version, []).append(len(self._entries))
-                self._entries.append(made)
-            return
-        version, kind, tags = quick
-        self._by_version.setdefault(version, []).append(len(self._entries))
-        self._entries.append(
-            (
-                filename,
-                href,
-                base,
-                rp_text,
-                entry.get("yanked", False),
-                entry.get("hashes"),
-                entry.get("size"),
-                entry.get("upload-time"),
-                entry.get("core-metadata", entry.get("dist-info-metadata")),
-                version,
-                kind,
-                tags,
+        self.add_many((entry,), base, warnings)
+
+    def add_many(self, entries: Iterable[Any], base: str, warnings: list[str]) -> None:
+        """Add a page's entries: the fast path looks each distinct wheel head
+        (``name-version[-build]``), tag triple and Requires-Python text up once per
+        page; anything unusual goes to ``make_file``, which says why it is skipped."""
+        by_version = self._by_version
+        out = self._entries
+        heads: dict[str, Version | None] = {}
+        tag_memo: dict[str, frozenset[Tag] | None] = {}
+        rp_memo: dict[Any, bool] = {None: True}
+        project = self.project
+        for entry in entries:
+            if type(entry) is not dict:
+                warnings.append(f"Skipped a malformed file entry on {project}'s page.")
+                continue
+            get = entry.get
+            filename = get("filename")
+            href = get("url")
+            quick: tuple[Version, str, frozenset[Tag]] | None = None
+            if type(filename) is str and type(href) is str:
+                if filename.endswith(".whl"):
+                    stem = filename[:-4]
+                    cut = stem.rfind("-", 0, stem.rfind("-", 0, stem.rfind("-")))
+                    if cut > 0:
+                        head = stem[:cut]
+                        version = heads.get(head, _MISSING)
+                        if version is _MISSING:
+                            version = heads[head] = _wheel_head(head, project)
+                        if version is not None:
+                            tag_text = stem[cut + 1 :]
+                            tags = tag_memo.get(tag_text, _MISSING)
+                            if tags is _MISSING:
+                                tags = tag_memo[tag_text] = cached_tags(tag_text)
+                            if tags is not None:
+                                quick = (version, "wheel", tags)  # type: ignore[assignment]
+                elif filename.endswith(_IGNORED_SUFFIXES):
+                    continue
+                else:
+                    quick = _quick_name(filename, project)
+            rp_text = get("requires-python")
+            if quick is not None:
+                valid = rp_memo.get(rp_text)
+                if valid is None:
+                    valid = rp_memo[rp_text] = not (
+                        isinstance(rp_text, str)
+                        and rp_text.strip()
+                        and cached_specifier(rp_text) is None
+                    )
+                if not valid:
+                    quick = None  # make_file says why it is skipped
+            if quick is None:
+                made = make_file(entry, base, self.index_url, project, warnings)
+                if made is not None:
+                    by_version.setdefault(made.version, []).append(len(out))
+                    out.append(made)
+                continue
+            version, kind, tags = quick
+            positions = by_version.get(version)
+            if positions is None:
+                by_version[version] = [len(out)]
+            else:
+                positions.append(len(out))
+            out.append(
+                (
+                    filename,
+                    href,
+                    base,
+                    rp_text,
+                    get("yanked", False),
+                    get("hashes"),
+                    get("size"),
+                    get("upload-time"),
+                    get("core-metadata", get("dist-info-metadata")),
+                    version,
+                    kind,
+                    tags,
+                )
             )
-        )
 
     def done(self) -> LazyEntries:
         self._versions = sorted(self._by_version, reverse=True)
@@ -399,11 +461,7 @@ def _parse_project_json(body: bytes, page_url: str, index_url: str, project: str
         name=canonicalize_name(project), index_url=index_url, api_version=api_version
     )
     lazy = LazyEntries(page_url, index_url, project)
-    for entry in files:
-        if not isinstance(entry, dict):
-            page.warnings.append(f"Skipped a malformed file entry on {project}'s page.")
-            continue
-        lazy.add(entry, page_url, page.warnings)
+    lazy.add_many(files, page_url, page.warnings)
     page.set_lazy(lazy.done())
     versions = data.get("versions")
     if isinstance(versions, list):
@@ -486,6 +544,7 @@ def _parse_project_html(body: bytes, page_url: str, index_url: str, project: str
         name=canonicalize_name(project), index_url=index_url, api_version=api_version
     )
     lazy = LazyEntries(page_url, index_url, project)
+    entries: list[dict[str, Any]] = []
     for attrs, text in parser.anchors:
         href = attrs.get("href")
         if not href:
@@ -501,7 +560,8 @@ def _parse_project_html(body: bytes, page_url: str, index_url: str, project: str
         meta = attrs.get("data-core-metadata") or attrs.get("data-dist-info-metadata")
         if meta is not None:
             entry["core-metadata"] = meta
-        lazy.add(entry, base, page.warnings)
+        entries.append(entry)
+    lazy.add_many(entries, base, page.warnings)
     page.set_lazy(lazy.done())
     return page
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 from .names import canonicalize
 
@@ -55,10 +55,16 @@ class ImportNameMap:
         return len(self._exact)
 
 
+def shipped_data() -> Path:
+    """The package's data folder. A path beside this file, not ``importlib.resources``:
+    that module imports tempfile, shutil and inspect (~0.1 s of a fresh search), and
+    the package is always installed as files."""
+    return Path(__file__).resolve().parent / "data"
+
+
 @lru_cache(maxsize=1)
 def load_import_names() -> dict[str, list[str]]:
     """The shipped map of common mismatches (read once)."""
-    data_dir = resources.files(__package__).joinpath("data")
-    raw = data_dir.joinpath("import_names.json").read_text("utf-8")
+    raw = (shipped_data() / "import_names.json").read_text("utf-8")
     data = json.loads(raw)
     return {str(key): [str(dist) for dist in value] for key, value in data["imports"].items()}

@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import heapq
+import os
 import subprocess
 import sys
 import threading
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Protocol
 
 from ..errors import BadRequest
+from . import purpose as purpose_module
 from .distance import edits1
 from .fuzzy import DeletionIndex, NearIndex, StoredDeletionIndex
-from .imports import ImportNameMap, ImportNames, load_import_names
+from .imports import ImportNameMap, ImportNames, load_import_names, shipped_data
 from .nameindex import locked, user_cache_dir
 from .names import NameTable, canonicalize, query_to_name
 from .popular import PopularTable, load_popular
@@ -333,15 +337,35 @@ class _Combined:
 class _PopularParts:
     """What depends on the popular table alone: built once and shared (immutable)."""
 
-    def __init__(self, popular: PopularTable) -> None:
+    def __init__(self, popular: PopularTable, *, stored_as: str | None = None) -> None:
         self.popular = popular
+        self.stored_as = stored_as  # the shipped table: a key for its stored parts
         self.sorted_names = sorted(project.canonical_name for project in popular)
         self.near: NearIndex = _near_index(self.sorted_names)
 
     @functools.cached_property
     def purpose(self) -> PurposeIndex:
-        """Built on first use (a third of a second): a plan's typo-squat check never needs it."""
-        return PurposeIndex(self.popular)
+        """Built on first use (a third of a second): a plan's typo-squat check never
+        needs it. The shipped table's is kept in the user cache, so a fresh process
+        loads it in milliseconds."""
+        if self.stored_as is None:
+            return PurposeIndex(self.popular)
+        path: Path | None = None
+        try:
+            path = user_cache_dir().joinpath("search", f"purpose-{self.stored_as}.marshal")
+            found = PurposeIndex.loads(path.read_bytes())
+        except (OSError, RuntimeError):  # not written yet; RuntimeError: no home directory
+            found = None
+        if found is not None:
+            return found
+        built = PurposeIndex(self.popular)
+        if path is not None:
+            _write_atomically(path, built.dumps())
+            for old in path.parent.glob("purpose-*.marshal"):  # an earlier release's
+                if old != path:
+                    with contextlib.suppress(OSError):
+                        old.unlink()
+        return built
 
 
 NEAR_FILE = ("search", "popular-near.sqlite")
@@ -392,7 +416,27 @@ def _shipped_parts() -> _PopularParts:
 
 @functools.lru_cache(maxsize=1)
 def _shipped_parts_once() -> _PopularParts:
-    return _PopularParts(load_popular())
+    return _PopularParts(load_popular(), stored_as=_shipped_key())
+
+
+def _shipped_key() -> str | None:
+    """Names the stored parts of the shipped table: its data and the code that indexes
+    it (a new release, or new weights, makes new files)."""
+    digest = hashlib.sha256()
+    try:
+        digest.update((shipped_data() / "popular.json.gz").read_bytes())
+        digest.update(Path(purpose_module.__file__ or "").read_bytes())
+    except OSError:
+        return None
+    return digest.hexdigest()[:20]
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temp.write_bytes(data)
+        os.replace(temp, path)
 
 
 def warm_up() -> None:

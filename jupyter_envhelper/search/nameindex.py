@@ -21,7 +21,6 @@ removed and built again.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -29,7 +28,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -178,6 +176,8 @@ def write(path: str | os.PathLike[str], names: Iterable[str], index_urls: Sequen
             db.execute("UPDATE meta SET value = ? WHERE key = 'built_at'", (repr(time.time()),))
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # here: it imports shutil and random, ~30 ms a fresh search needs not
+
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".sqlite")
     os.close(handle)
     try:
@@ -290,6 +290,8 @@ def build(path: str | os.PathLike[str], request: dict[str, Any]) -> bool:
     with locked(path) as mine:
         if not mine:
             return False
+        import asyncio  # here: ~60 ms that a fresh search needs not
+
         names = asyncio.run(_fetch_names(request))
         write(path, names, request.get("key_urls") or [request["index_url"]])
         return True

@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from .names import canonicalize
@@ -81,6 +80,8 @@ class PopularTable:
 @lru_cache(maxsize=1)
 def load_popular() -> PopularTable:
     """The shipped table (read once)."""
-    raw = resources.files(__package__).joinpath("data").joinpath("popular.json.gz").read_bytes()
+    from .imports import shipped_data
+
+    raw = (shipped_data() / "popular.json.gz").read_bytes()
     data = json.loads(gzip.decompress(raw))
     return PopularTable.from_rows(data["projects"])

@@ -15,6 +15,7 @@ Over the popular projects only (they are the ones with summaries). Explainable s
 
 from __future__ import annotations
 
+import marshal
 import math
 import re
 from collections.abc import Iterable
@@ -157,6 +158,34 @@ class PurposeIndex:
         self._postings = postings
         self._idf = {token: math.log(1 + count / len(docs)) for token, docs in postings.items()}
 
+    _FORMAT = 2
+
+    def dumps(self) -> bytes:
+        """The built index, for ``loads`` in another process (marshal: plain data).
+        Each token's postings are packed on their own, so that a loaded index
+        unpacks only the tokens a query asks about."""
+        packed = {
+            token: marshal.dumps((self._idf[token], docs)) for token, docs in self._postings.items()
+        }
+        return marshal.dumps((self._FORMAT, self._names, packed))
+
+    @classmethod
+    def loads(cls, data: bytes) -> PurposeIndex | None:
+        """An index from ``dumps``; None when ``data`` is not one (then build it)."""
+        try:
+            found = marshal.loads(data)  # noqa: S302 - our own cache file, as .pyc files are
+        except (EOFError, ValueError, TypeError):
+            return None
+        if not (isinstance(found, tuple) and len(found) == 3 and found[0] == cls._FORMAT):
+            return None
+        _, names, packed = found
+        if not (isinstance(names, list) and isinstance(packed, dict)):
+            return None
+        index = cls.__new__(cls)
+        index._names = names
+        index._postings = index._idf = _Packed(packed)  # type: ignore[assignment]
+        return index
+
     def _alternatives(self, token: str) -> Iterable[tuple[str, float]]:
         yield token, 1.0
         for synonym in SYNONYMS.get(token, ()):
@@ -205,3 +234,36 @@ class PurposeIndex:
             results.append(PurposeMatch(self._names[doc], relevance, tuple(words_matched)))
         results.sort(key=lambda match: (-match.relevance, match.canonical_name))
         return results[:limit]
+
+
+class _Packed:
+    """The postings and idf of a loaded index, unpacked per token on first use."""
+
+    def __init__(self, packed: dict[str, bytes]) -> None:
+        self._packed = packed
+        self._open: dict[str, tuple[float, dict[int, float]] | None] = {}
+
+    def _unpack(self, token: str) -> tuple[float, dict[int, float]] | None:
+        if token in self._open:
+            return self._open[token]
+        raw = self._packed.get(token)
+        found = None
+        if isinstance(raw, bytes):
+            try:
+                value = marshal.loads(raw)  # noqa: S302 - as in PurposeIndex.loads
+            except (EOFError, ValueError, TypeError):
+                value = None
+            if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict):
+                found = (float(value[0]), value[1])
+        self._open[token] = found
+        return found
+
+    def get(self, token: str) -> dict[int, float] | None:
+        found = self._unpack(token)
+        return found[1] if found else None
+
+    def __getitem__(self, token: str) -> float:
+        found = self._unpack(token)
+        if found is None:
+            raise KeyError(token)
+        return found[0]
