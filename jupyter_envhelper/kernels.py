@@ -299,7 +299,11 @@ async def evaluate_in_kernel(
     ``TimeoutError`` when the kernel does not answer (busy with a long cell) and
     ``RuntimeError`` when it answers with an error.
     """
-    client = kernel_manager.client()
+    # the kernel manager's own zmq context, as jupyter-server's websocket channels use
+    # it: a context per call starts an I/O thread and ends it with a blocking term()
+    # on the server's event loop
+    context = getattr(kernel_manager, "context", None)
+    client = kernel_manager.client(**({"context": context} if context is not None else {}))
     # the shell channel only (the default): each other one is a socket, hb a thread
     client.start_channels(iopub=False, stdin=False, hb=False, control=False)
     try:

@@ -310,3 +310,30 @@ async def test_remote_requests_need_a_token(jp_fetch: Any) -> None:
                 headers={"Authorization": ""},
             )
         assert info.value.code in (401, 403)
+
+
+async def test_a_remote_kernels_installer_config_is_watched_like_a_local_one(
+    jp_fetch: Any, gateway: Gateway
+) -> None:
+    conf = gateway.real / "venv" / "pip.conf"  # the remote venv's sys.prefix/pip.conf
+
+    async def installer_config(kernel_id: str) -> str:
+        doc = json.loads(
+            (await jp_fetch("envhelper", "environment", params={"kernel_id": kernel_id})).body
+        )
+        return json.dumps(doc["environment"]["installer_config"])
+
+    async with remote_kernel(jp_fetch) as kernel_id:
+        # Given a remote environment probed (and cached) without a pip.conf
+        assert "envhelper-marker" not in await installer_config(kernel_id)
+        try:
+            # When a pip.conf appears in it (nothing under site-packages changes)
+            conf.write_text(
+                "[global]\nindex-url = http://127.0.0.1:9/envhelper-marker/simple/\n",
+                encoding="utf-8",
+            )
+            # Then the next answer is probed again and has it
+            assert "envhelper-marker" in await installer_config(kernel_id)
+        finally:
+            conf.unlink(missing_ok=True)
+        assert "envhelper-marker" not in await installer_config(kernel_id)

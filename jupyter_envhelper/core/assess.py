@@ -131,15 +131,9 @@ async def assess(
         **_torch_context(torch_index_template, backends),
     )
     subject: Plan | Conflict = plan if plan is not None else conflict  # type: ignore[assignment]
-    findings = with_placement(run_checks(subject, env, ctx), subject, env)
-    # blockers first (run_checks' order); within a severity, the GPU fit first: it
-    # decides which build to get before anything about the list of packages matters
-    rank = {"blocker": 0, "warning": 1, "info": 2}
-    findings.sort(key=lambda f: (rank.get(f.severity, 3), f.check != "gpu"))
-    findings += installer_config_findings(client)
-    if any(f.check in ("python", "platform") and f.severity == "blocker" for f in findings):
-        # the specific finding says the same as the general conflict, in better words
-        findings = [f for f in findings if f.check != "conflict"]
+    # the checks are CPU work (requirements parsed, markers evaluated, every action
+    # looked at): in a worker thread, so the server's event loop answers meanwhile
+    findings = await asyncio.to_thread(advise, subject, env, ctx, client)
     suggestions: list[dict[str, Any]] = []
     if (worst(findings) == "blocker") and suggest is not None:
         suggestions = await suggest()
@@ -170,6 +164,23 @@ async def assess(
                         )
                     )
     return PlanAnswer(plan, conflict, findings, suggestions, fingerprint(env))
+
+
+def advise(
+    subject: Plan | Conflict, env: Environment, ctx: AdviceContext, client: IndexClient
+) -> list[Finding]:
+    """Every finding on ``subject``, in the order a verdict shows them (synchronous:
+    ``assess`` runs it in a worker thread)."""
+    findings = with_placement(run_checks(subject, env, ctx), subject, env)
+    # blockers first (run_checks' order); within a severity, the GPU fit first: it
+    # decides which build to get before anything about the list of packages matters
+    rank = {"blocker": 0, "warning": 1, "info": 2}
+    findings.sort(key=lambda f: (rank.get(f.severity, 3), f.check != "gpu"))
+    findings += installer_config_findings(client)
+    if any(f.check in ("python", "platform") and f.severity == "blocker" for f in findings):
+        # the specific finding says the same as the general conflict, in better words
+        findings = [f for f in findings if f.check != "conflict"]
+    return findings
 
 
 def installer_config_findings(client: IndexClient) -> list[Finding]:

@@ -9,12 +9,14 @@ serve the next request.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from dataclasses import replace
 from typing import Any
 
 from ..environment import Environment
-from ..index import IndexClient, resolve_index_config
+from ..index import IndexClient, IndexConfig, resolve_index_config
 from ..index.config import environment_installer
 from ..index.local import LocalIndexClient
 from .config import CoreConfig, index_url_problem
@@ -25,6 +27,21 @@ class IndexPool:
         self.config = config
         self._clients: dict[tuple[Any, ...], IndexClient] = {}
         self._usable: set[str] = set()  # index URLs given with requests, checked once
+        self._lock = threading.Lock()  # ``client`` is called from worker threads too
+
+    async def client_off_loop(
+        self,
+        env: Environment | None,
+        *,
+        index_url: str | None = None,
+        first_index: str | None = None,
+    ) -> IndexClient:
+        """``client``, in a worker thread: a new client loads a CA bundle into an SSL
+        context (tens of milliseconds), and the configuration is read from the probe's
+        facts; neither may stall the server's event loop."""
+        return await asyncio.to_thread(
+            self.client, env, index_url=index_url, first_index=first_index
+        )
 
     def client(
         self,
@@ -40,7 +57,8 @@ class IndexPool:
             problem = index_url_problem(index_url, "--index-url")
             if problem is not None:
                 raise problem
-            self._usable.add(index_url)
+            with self._lock:
+                self._usable.add(index_url)
         index = resolve_index_config(
             (env.data.get("index") if env is not None else None) or None,
             index_url=index_url or config.index_url or None,
@@ -54,6 +72,11 @@ class IndexPool:
         # part of the key: two kernels with other pip.conf files get other clients.
         key = (index.search_order, index.strategy, index.find_links, index.no_index,
                index.installer)  # fmt: skip
+        with self._lock:  # one client per key, whichever thread asks first
+            return self._client_for(key, index)
+
+    def _client_for(self, key: tuple[Any, ...], index: IndexConfig) -> IndexClient:
+        config = self.config
         client = self._clients.get(key)
         if client is None:
             http_cache = os.path.join(config.resolved_cache_dir, "http")

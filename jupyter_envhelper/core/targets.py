@@ -122,6 +122,9 @@ class Locator:
         self.server_python = server_python
         self.server_prefix = server_prefix
         self.log = log or logging.getLogger("jupyter_envhelper")
+        # kernel id -> (its process, its sys.executable): asked once per kernel
+        # process, not on every request
+        self._executables: dict[str, tuple[Any, str]] = {}
 
     # -- kernelspecs ---------------------------------------------------------------------------
 
@@ -357,12 +360,7 @@ class Locator:
         mismatch = None
         if spec.is_python:
             try:
-                answer = await evaluate_in_kernel(
-                    km,
-                    {"executable": KERNEL_EXPRESSION_EXECUTABLE},
-                    timeout=self.kernel_query_timeout,
-                )
-                executable = str(answer["executable"])
+                executable = await self._kernel_executable(kernel_id, km)
                 confirmed = True
                 if spec.interpreter and not same_interpreter(spec.interpreter, executable):
                     mismatch = (
@@ -381,6 +379,23 @@ class Locator:
             mismatch=mismatch,
         )
         return spec, resolution, kernel_json
+
+    async def _kernel_executable(self, kernel_id: str, km: Any) -> str:
+        # the kernel's process (a local provisioner's Popen: a restart launches another)
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        known = self._executables.get(kernel_id)
+        if process is not None and known is not None and known[0] is process:
+            return known[1]
+        answer = await evaluate_in_kernel(
+            km, {"executable": KERNEL_EXPRESSION_EXECUTABLE}, timeout=self.kernel_query_timeout
+        )
+        executable = str(answer["executable"])
+        if process is not None:
+            running = set(self.kernel_manager.list_kernel_ids())
+            for gone in [k for k in self._executables if k not in running]:
+                del self._executables[gone]
+            self._executables[kernel_id] = (process, executable)
+        return executable
 
     async def _probe(
         self,

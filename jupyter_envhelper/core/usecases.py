@@ -134,12 +134,16 @@ class Core:
 
     async def environment(self, target: Target, *, refresh: bool = False) -> dict[str, Any]:
         found = await self.locator.locate(target, refresh=refresh)
+        env = found.env
         return document(
             kernel=found.kernel,
             state=found.state,
             reason=found.reason,
             detail=found.detail,
-            environment=environment_document(found.env) if found.env is not None else None,
+            # every distribution in words: CPU work, off the event loop like a plan's
+            environment=await asyncio.to_thread(environment_document, env)
+            if env is not None
+            else None,
         )
 
     async def search(
@@ -192,7 +196,8 @@ class Core:
         self.validate(requirements)
         located = await self.locator.locate(target)
         answer = await self.answer(located, requirements, options or PlanOptions())
-        return document(kernel=located.kernel, **answer.to_json())
+        # a big plan's document is CPU work too: off the event loop, like its advice
+        return document(kernel=located.kernel, **await asyncio.to_thread(answer.to_json))
 
     async def plan_uninstall(self, target: Target, names: Sequence[str]) -> dict[str, Any]:
         """What removing ``names`` would do: the plan, and what it would break."""
@@ -214,7 +219,9 @@ class Core:
             located.require(), requirements, self.config.resolved_cache_dir
         )
         backend_url = self.torch_backend_index(options.torch_backend)
-        client = self.indexes.client(env, index_url=options.index_url, first_index=backend_url)
+        client = await self.indexes.client_off_loop(
+            env, index_url=options.index_url, first_index=backend_url
+        )
         modules = options.imported_modules
         if modules is None and located.target.kernel_id:
             modules = await self.locator.imported_modules(located.target.kernel_id)

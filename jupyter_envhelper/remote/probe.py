@@ -8,9 +8,11 @@ Local interpreters are probed exactly as before.
 
 The cache of remote probes is keyed by environment identity (host name and
 interpreter path, as the kernel reports them) and is valid while the stat signature
-of the interpreter and of its distribution directories, taken *in the kernel*, is
-unchanged: a cached answer costs one round trip with a few ``os.stat`` calls
-(``user_expressions``, nothing printed), instead of a run of the whole probe. Many
+of the interpreter, of its distribution directories and of the installer
+configuration files the probe read (or looked for), taken *in the kernel*, is
+unchanged (as the local cache watches them): a cached answer costs one round trip
+with a few ``os.stat`` calls (``user_expressions``, nothing printed), instead of a
+run of the whole probe. Many
 kernels of one environment (many users of one image) share one entry.
 """
 
@@ -38,6 +40,18 @@ def _envhelper_watched(doc):
     for key in ("purelib", "platlib", "user_site"):
         out.append(p.get(key))
     out.extend(p.get("distribution_dirs") or ())
+    # the installer configuration files the probe looked at (existing or not) and the
+    # constraint files they name, as probe/prober.py's _config_paths watches them
+    for sec in (doc.get("index") or {}).values():
+        if not isinstance(sec, dict):
+            continue
+        for item in sec.get("config_files") or ():
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                out.append(item["path"])
+        cons = sec.get("constraints") or {}
+        for item in (cons.get("files") or ()) if isinstance(cons, dict) else ():
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                out.append(item["path"])
     seen = []
     for x in out:
         if x and x not in seen:
