@@ -392,6 +392,11 @@ export interface IJobProgress {
   fraction: number | null;
   bytes_done: number | null;
   bytes_total: number | null;
+  /** Files of the step fetched so far, of `files_total` (one per package). */
+  files_done?: number | null;
+  files_total?: number | null;
+  /** When the current phase began (seconds since the epoch). */
+  since?: number | null;
   package: string | null;
   message: string;
 }
@@ -435,6 +440,8 @@ export interface IJob {
   /** The job this one undoes. */
   undo_of?: number | string | null;
   names?: string[];
+  /** The installer that runs the job (`uv`, `pip`, `conda`). */
+  backend?: string | null;
 }
 
 export interface IJobResponse {

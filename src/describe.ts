@@ -479,6 +479,32 @@ export function bytesProgress(
 }
 
 /**
+ * "2 of 5 files", or '' when the step counts no files.
+ */
+export function filesProgress(
+  done: number | null | undefined,
+  total: number | null | undefined,
+  trans: Trans
+): string {
+  if (done === null || done === undefined || !total) {
+    return '';
+  }
+  return trans._n('%2 of %1 file', '%2 of %1 files', total, done);
+}
+
+/**
+ * How long a phase has run, for a clock that moves: "8 s", "2 min 05 s".
+ */
+export function elapsedWords(seconds: number, trans: Trans): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) {
+    return trans.__('%1 s', s);
+  }
+  const rest = String(s % 60).padStart(2, '0');
+  return trans.__('%1 min %2 s', Math.floor(s / 60), rest);
+}
+
+/**
  * "numpy 1.26.4 → 2.0.1", "+ pandas 2.2.3", "− six 1.16.0".
  */
 export function changeLine(change: {

@@ -413,6 +413,9 @@ export function progressOf(
     fraction: null,
     bytes_done: null,
     bytes_total: null,
+    files_done: null,
+    files_total: null,
+    since: null,
     package: null,
     message: ''
   };
@@ -428,6 +431,11 @@ export function progressOf(
       source.bytes_done !== undefined ? source.bytes_done : base.bytes_done,
     bytes_total:
       source.bytes_total !== undefined ? source.bytes_total : base.bytes_total,
+    files_done:
+      source.files_done !== undefined ? source.files_done : base.files_done,
+    files_total:
+      source.files_total !== undefined ? source.files_total : base.files_total,
+    since: source.since !== undefined ? source.since : base.since,
     package: source.package !== undefined ? source.package : base.package,
     message: source.message ?? base.message
   };

@@ -68,6 +68,7 @@ def job_document(
     last = last_event or {}
     phase = doc.get("phase") or last.get("phase") or "resolving"
     done, total = last.get("bytes_done"), last.get("bytes_total")
+    files_done, files_total = last.get("files_done"), last.get("files_total")
     outcome = doc.get("outcome")
     if outcome:
         modules = restart_modules or []
@@ -92,9 +93,12 @@ def job_document(
         "plan": doc.get("plan"),
         "progress": {
             "phase": phase,
-            "fraction": _fraction(doc["state"], phase, done, total),
+            "fraction": _fraction(doc["state"], phase, done, total, files_done, files_total),
             "bytes_done": done,
             "bytes_total": total,
+            "files_done": files_done,
+            "files_total": files_total,
+            "since": last.get("since"),
             "package": last.get("package"),
             "message": last.get("message"),
         },
@@ -124,9 +128,18 @@ def record_as_job(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _fraction(state: str, phase: str, done: int | None, total: int | None) -> float | None:
+def _fraction(  # noqa: PLR0917
+    state: str,
+    phase: str,
+    done: int | None,
+    total: int | None,
+    files_done: int | None = None,
+    files_total: int | None = None,
+) -> float | None:
     if state in FINISHED:
         return 1.0
     if phase == "downloading" and done is not None and total:
         return 0.1 + 0.6 * min(1.0, done / total)
+    if phase == "downloading" and files_done is not None and files_total:
+        return 0.1 + 0.6 * min(1.0, files_done / files_total)
     return PHASE_FRACTION.get(phase)

@@ -20,7 +20,8 @@ JSON of a job, ``Job.to_json()`` (the surfaces show it as ``core.documents.job_d
 An event, ``ProgressEvent.to_json()``::
 
     {"seq": 3, "time": ..., "phase": "downloading", "message": "...", "line": "...",
-     "package": "delta", "bytes_done": 1000, "bytes_total": 401000, "state": "running"}
+     "package": "delta", "bytes_done": 1000, "bytes_total": 401000,
+     "files_done": 1, "files_total": 3, "state": "running"}
 """
 
 from __future__ import annotations
@@ -219,6 +220,10 @@ class Failure:
         )
 
 
+_COUNTS = ("bytes_done", "bytes_total", "files_done", "files_total")
+_COUNTED = frozenset({"downloading", "building", "installing"})
+
+
 @dataclass(frozen=True)
 class ProgressEvent:
     seq: int
@@ -230,6 +235,9 @@ class ProgressEvent:
     package: str | None = None
     bytes_done: int | None = None
     bytes_total: int | None = None
+    files_done: int | None = None  # files of the step fetched so far
+    files_total: int | None = None  # files the step fetches (one per package)
+    since: float | None = None  # when this phase began (a clock that moves in a long build)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -242,6 +250,9 @@ class ProgressEvent:
             "package": self.package,
             "bytes_done": self.bytes_done,
             "bytes_total": self.bytes_total,
+            "files_done": self.files_done,
+            "files_total": self.files_total,
+            "since": self.since,
         }
 
 
@@ -299,6 +310,7 @@ class Job:
         self.state: JobState = "running"
         self.phase: Phase = "resolving"
         self.created = time.time()
+        self._phase_since = self.created  # when the current phase began
         self.started: float | None = None
         self.ended: float | None = None
         self.outcome: Outcome | None = None
@@ -319,7 +331,15 @@ class Job:
     def emit(self, **fields: Any) -> ProgressEvent:
         """Append an event (on the loop)."""
         phase = fields.pop("phase", None) or self.phase
+        if phase != self.phase or not self._events:
+            self._phase_since = time.time()
         self.phase = phase
+        fields["since"] = self._phase_since
+        if self._events and phase in _COUNTED:  # counts stay until a step says others
+            last = self._events[-1]
+            for key in _COUNTS:
+                if key not in fields:
+                    fields[key] = getattr(last, key)
         event = ProgressEvent(
             seq=len(self._events), time=time.time(), phase=phase, state=self.state, **fields
         )

@@ -391,7 +391,7 @@ class JobRunner:
         self._jobs[job_id] = job
         cancel = threading.Event()
         self._cancels[job_id] = cancel
-        job.emit(phase="resolving", message=f"Job {job_id} started with {backend.name}.")
+        job.emit(phase="resolving", message=starting_message(plan))
         task = asyncio.create_task(self._run(job, backend, lock, current, cancel))
         self._tasks[job_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(job_id, None))
@@ -478,16 +478,18 @@ class JobRunner:
             if a.file is not None and a.file.size is not None and a.pin is not None
         }
         total = sum(sizes.values()) if step.purpose == "install" and sizes else None
+        # the files this step fetches: one per package it installs (a pin each)
+        files_total = len(step.packages) if step.purpose == "install" else None
         done: set[str] = set()
         shown = " ".join(step.display_argv)
         log.append("$ " + shown)
         phase = "downloading" if step.purpose == "install" else "installing"
+        counts = _Counts(files_total, total, sizes, frozenset(step.packages))
         job.emit_threadsafe(
             phase=phase,
-            message=f"Running {backend.name}.",
+            message=step_message(step),
             line="$ " + shown,
-            bytes_done=0 if total is not None else None,
-            bytes_total=total,
+            **counts.fields(done),
         )
 
         def on_line(stream: str, line: str) -> None:
@@ -503,6 +505,7 @@ class JobRunner:
                 if hint.file_done is not None:
                     done.add(hint.file_done)
                 if hint.all_downloaded:
+                    done.update(step.packages)
                     done.update(sizes)
                 if hint.building is not None:  # its sdist is here; the build takes a while
                     done.add(hint.building)
@@ -510,9 +513,12 @@ class JobRunner:
                     fields["message"] = (
                         f"building {hint.building} from source (this can take minutes)"
                     )
-                if total is not None and (hint.file_done or hint.all_downloaded or hint.building):
-                    fields["bytes_done"] = sum(sizes.get(n, 0) for n in done)
-                    fields["bytes_total"] = total
+                if hint.file_done or hint.all_downloaded or hint.building:
+                    fields.update(counts.fields(done))
+                    if "message" not in fields and fields.get("phase", job.phase) == "downloading":
+                        fields["message"] = counts.message(done)
+                if hint.phase == "installing" and step.purpose == "install":
+                    fields.setdefault("message", installing_message(len(step.packages)))
             job.emit_threadsafe(**fields)
 
         def on_start(pid: int) -> None:
@@ -557,7 +563,10 @@ class JobRunner:
         current: Environment,
         log: collections.deque[str],
     ) -> None:
-        job.emit(phase="verifying", message="Checking the environment.")
+        job.emit(
+            phase="verifying",
+            message="Checking that what was installed is complete and can be imported.",
+        )
         problems: list[dict[str, Any]] = []
         differences: list[str] = []
         after_snapshot: Snapshot | None = None
@@ -659,3 +668,64 @@ def _size(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TB"
+
+
+# ------------------------------------------------------------------ progress words
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Files and bytes of one install step, counted as its output tells."""
+
+    files_total: int | None
+    bytes_total: int | None
+    sizes: dict[str, int]
+    packages: frozenset[str]
+
+    def files_done(self, done: set[str]) -> int | None:
+        if self.files_total is None:
+            return None
+        return min(self.files_total, len(done & self.packages))
+
+    def fields(self, done: set[str]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if self.files_total is not None:
+            fields["files_done"] = self.files_done(done)
+            fields["files_total"] = self.files_total
+        if self.bytes_total is not None:
+            fields["bytes_done"] = sum(self.sizes.get(n, 0) for n in done)
+            fields["bytes_total"] = self.bytes_total
+        return fields
+
+    def message(self, done: set[str]) -> str:
+        """ "Downloaded 2 of 5 files (1.2 MB of 3.4 MB)."""
+        files = self.files_done(done)
+        text = f"Downloaded {files} of {_plural(self.files_total or 0, 'file')}"
+        if self.bytes_total is not None:
+            got = sum(self.sizes.get(n, 0) for n in done)
+            text += f" ({_size(got)} of {_size(self.bytes_total)})"
+        return text + "."
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def starting_message(plan: Plan) -> str:
+    """What the first moment of a job does, in plain words."""
+    changes = len(plan.changes)
+    if not changes:
+        return "Checking the plan."
+    return f"Getting ready to change {_plural(changes, 'package')}."
+
+
+def step_message(step: Step) -> str:
+    """What one installer run does, in plain words (the installer is in the log)."""
+    count = len(step.packages)
+    if step.purpose == "install":
+        return f"Downloading {_plural(count, 'file')} ({_plural(count, 'package')})."
+    return f"Removing {_plural(count, 'package')}."
+
+
+def installing_message(count: int) -> str:
+    return f"Installing {_plural(count, 'package')} into the environment."

@@ -435,13 +435,14 @@ describe('EnvHelperView with changes', () => {
     await update();
     expect(screen.getByRole('progressbar')).toBeTruthy();
 
-    // "Install…" box.
+    // One box: what is typed there can be planned as it is.
     fireEvent.click(screen.getByLabelText('Back to the list'));
     await update();
-    fireEvent.change(screen.getByLabelText('Requirement to install'), {
+    fireEvent.change(screen.getByLabelText('Search the package index'), {
       target: { value: 'pandas>=2' }
     });
-    fireEvent.click(screen.getByText('Plan'));
+    await update();
+    fireEvent.click(screen.getByLabelText('Plan install of pandas>=2'));
     expect(changeApi.planCalls[1].args[1]).toEqual({
       requirements: ['pandas>=2']
     });

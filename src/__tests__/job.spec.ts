@@ -303,6 +303,9 @@ describe('event payloads', () => {
       fraction: null,
       bytes_done: null,
       bytes_total: null,
+      files_done: null,
+      files_total: null,
+      since: null,
       package: null,
       message: ''
     });

@@ -28,6 +28,7 @@ export interface IInstalledListProps {
 export function InstalledList(props: IInstalledListProps): JSX.Element {
   const { distributions, total, filter, trans } = props;
   const [confirming, setConfirming] = React.useState<string | null>(null);
+  const usual = usualInstaller(distributions);
   const modes = props.onModeChange && (
     <div
       className="jp-EnvHelper-modes"
@@ -91,7 +92,7 @@ export function InstalledList(props: IInstalledListProps): JSX.Element {
             >
               <button
                 className="jp-EnvHelper-row jp-EnvHelper-distribution"
-                title={d.summary ?? d.name}
+                title={rowTitle(d, trans)}
                 onClick={() => props.onOpen(d.name)}
               >
                 <span className="jp-EnvHelper-name">{d.name}</span>
@@ -101,8 +102,15 @@ export function InstalledList(props: IInstalledListProps): JSX.Element {
                     {trans.__('editable')}
                   </span>
                 )}
-                {d.installer && (
-                  <span className="jp-EnvHelper-badge jp-EnvHelper-badge-installer">
+                {d.installer && d.installer !== usual && (
+                  <span
+                    className="jp-EnvHelper-badge jp-EnvHelper-badge-installer"
+                    title={trans.__(
+                      'Installed by %1 (most packages here: %2)',
+                      d.installer,
+                      usual ?? '?'
+                    )}
+                  >
                     {d.installer}
                   </span>
                 )}
@@ -145,4 +153,31 @@ export function InstalledList(props: IInstalledListProps): JSX.Element {
       )}
     </div>
   );
+}
+
+/**
+ * The installer that installed most of `distributions` (null: none known). A
+ * row names its installer only when it is another one.
+ */
+export function usualInstaller(distributions: IDistribution[]): string | null {
+  const counts = new Map<string, number>();
+  for (const d of distributions) {
+    if (d.installer) {
+      counts.set(d.installer, (counts.get(d.installer) ?? 0) + 1);
+    }
+  }
+  let best: string | null = null;
+  for (const [installer, n] of counts) {
+    if (best === null || n > (counts.get(best) ?? 0)) {
+      best = installer;
+    }
+  }
+  return best;
+}
+
+function rowTitle(d: IDistribution, trans: Trans): string {
+  const what = d.summary ?? d.name;
+  return d.installer
+    ? `${what}\n${trans.__('Installed by %1', d.installer)}`
+    : what;
 }

@@ -6,7 +6,9 @@ import {
   Trans,
   bytesProgress,
   changeLine,
+  elapsedWords,
   errorMessage,
+  filesProgress,
   jobStateLabel,
   jobTitle,
   outcomeHeadline,
@@ -91,6 +93,11 @@ export function JobView(props: IJobViewProps): JSX.Element {
       >
         {showLog ? trans.__('Hide the log') : trans.__('Show the log')}
       </button>
+      {showLog && job.backend && (
+        <div className="jp-EnvHelper-muted jp-EnvHelper-installer">
+          {trans.__('Installer: %1', job.backend)}
+        </div>
+      )}
       {showLog && (
         <pre className="jp-EnvHelper-log" aria-label={trans.__('Log')}>
           {model.log.length ? model.log.join('\n') : trans.__('(empty)')}
@@ -107,21 +114,38 @@ function Progress(props: {
 }): JSX.Element {
   const { job, trans } = props;
   const progress = job.progress;
+  const counted =
+    (progress?.files_done ?? 0) > 0 || (progress?.bytes_done ?? 0) > 0;
+  // A bar that only moves with real numbers: while nothing is counted yet (or
+  // a build runs) it is a moving, indeterminate bar beside a clock.
   const fraction =
-    progress?.fraction !== null && progress?.fraction !== undefined
-      ? Math.max(0, Math.min(1, progress.fraction))
-      : progress?.bytes_total && progress.bytes_done !== null
-        ? Math.max(0, Math.min(1, progress.bytes_done / progress.bytes_total))
-        : null;
+    progress?.phase !== 'downloading' || !counted
+      ? null
+      : progress?.fraction !== null && progress?.fraction !== undefined
+        ? Math.max(0, Math.min(1, progress.fraction))
+        : progress?.bytes_total && progress.bytes_done !== null
+          ? Math.max(0, Math.min(1, progress.bytes_done / progress.bytes_total))
+          : null;
   const phase = progress?.phase
     ? phaseLabel(progress.phase, trans)
     : job.state === 'queued'
       ? phaseLabel('queued', trans)
       : trans.__('Starting');
-  const bytes = progress
-    ? bytesProgress(progress.bytes_done, progress.bytes_total, trans)
+  const files = progress
+    ? filesProgress(progress.files_done, progress.files_total, trans)
     : '';
-  const label = [phase, progress?.package, bytes].filter(Boolean).join(' · ');
+  const bytes =
+    progress && (counted || !files)
+      ? bytesProgress(progress.bytes_done, progress.bytes_total, trans)
+      : '';
+  const now = useClock(!!progress?.since);
+  // the server's clock: shown only when it is plausibly the browser's too
+  const seconds = progress?.since ? now / 1000 - progress.since : 0;
+  const elapsed =
+    seconds >= 1 && seconds < 6 * 3600 ? elapsedWords(seconds, trans) : '';
+  const label = [phase, progress?.package, files, bytes]
+    .filter(Boolean)
+    .join(' · ');
   return (
     <div className="jp-EnvHelper-progress">
       <div
@@ -151,7 +175,18 @@ function Progress(props: {
         {progress?.package && (
           <span className="jp-EnvHelper-name">{progress.package}</span>
         )}
+        {files && (
+          <span className="jp-EnvHelper-muted jp-EnvHelper-files">{files}</span>
+        )}
         {bytes && <span className="jp-EnvHelper-muted">{bytes}</span>}
+        {elapsed && (
+          <span
+            className="jp-EnvHelper-muted jp-EnvHelper-elapsed"
+            title={trans.__('Time in this step')}
+          >
+            {elapsed}
+          </span>
+        )}
         {fraction !== null && (
           <span className="jp-EnvHelper-muted">
             {`${Math.round(fraction * 100)}%`}
@@ -165,6 +200,21 @@ function Progress(props: {
       )}
     </div>
   );
+}
+
+/**
+ * The time now, ticking each second while `running`.
+ */
+function useClock(running: boolean): number {
+  const [now, setNow] = React.useState(() => Date.now());
+  React.useEffect(() => {
+    if (!running) {
+      return;
+    }
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
+  return now;
 }
 
 function Outcome(props: {

@@ -15,72 +15,67 @@ export interface ISearchViewProps {
 }
 
 /**
- * The package search: a box that searches as you type, and its results.
+ * Whether typed text is a requirement rather than words to search for: it has
+ * a version specifier, extras, a URL or a marker (`pandas>=2`, `torch[cuda]`).
  */
-export function SearchView(props: ISearchViewProps): JSX.Element {
-  const { search, trans } = props;
-  return (
-    <div className="jp-EnvHelper-search">
-      <input
-        className="jp-mod-styled jp-EnvHelper-searchBox"
-        type="search"
-        placeholder={trans.__('Search the package index')}
-        aria-label={trans.__('Search the package index')}
-        value={search.query}
-        onChange={event => props.onQueryChange(event.target.value)}
-        onKeyDown={event => {
-          if (event.key === 'Enter') {
-            props.onSubmit();
-          }
-        }}
-      />
-      {props.onInstall && (
-        <RequirementBox trans={trans} onInstall={props.onInstall} />
-      )}
-      <SearchResults {...props} />
-    </div>
-  );
+export function looksLikeRequirement(text: string): boolean {
+  return /[<>=!~@;[\]]/.test(text.trim());
 }
 
 /**
- * "Install…": plan a requirement typed in full, like `pandas>=2`.
+ * The package search: one box. Typing searches as you type; "Plan install of
+ * <what you typed>" (or Enter, when it is a requirement like `pandas>=2`)
+ * plans installing it.
  */
-function RequirementBox(props: {
-  trans: ISearchViewProps['trans'];
-  onInstall: (requirement: string) => void;
-}): JSX.Element {
-  const { trans } = props;
-  const [value, setValue] = React.useState('');
-  const submit = () => {
-    if (value.trim()) {
-      props.onInstall(value.trim());
+export function SearchView(props: ISearchViewProps): JSX.Element {
+  const { search, trans } = props;
+  const typed = search.query.trim();
+  const plan = () => {
+    if (typed && props.onInstall) {
+      props.onInstall(typed);
     }
   };
   return (
-    <form
-      className="jp-EnvHelper-requirementBox"
-      onSubmit={event => {
-        event.preventDefault();
-        submit();
-      }}
-    >
-      <input
-        className="jp-mod-styled jp-EnvHelper-requirement"
-        type="text"
-        spellCheck={false}
-        placeholder={trans.__('Install… (e.g. pandas>=2 numpy)')}
-        aria-label={trans.__('Requirement to install')}
-        value={value}
-        onChange={event => setValue(event.target.value)}
-      />
-      <button
-        type="submit"
-        className="jp-mod-styled jp-EnvHelper-planButton"
-        disabled={!value.trim()}
+    <div className="jp-EnvHelper-search">
+      <form
+        className="jp-EnvHelper-searchForm"
+        role="search"
+        onSubmit={event => {
+          event.preventDefault();
+          if (props.onInstall && looksLikeRequirement(typed)) {
+            plan();
+          } else {
+            props.onSubmit();
+          }
+        }}
       >
-        {trans.__('Plan')}
-      </button>
-    </form>
+        <input
+          className="jp-mod-styled jp-EnvHelper-searchBox"
+          type="search"
+          spellCheck={false}
+          placeholder={trans.__('Search, or type pandas>=2')}
+          aria-label={trans.__('Search the package index')}
+          title={trans.__(
+            'Type to search. To install, type a requirement like pandas>=2 or several names, then "Plan install".'
+          )}
+          value={search.query}
+          onChange={event => props.onQueryChange(event.target.value)}
+        />
+        {props.onInstall && typed && (
+          <button
+            type="button"
+            className="jp-mod-styled jp-EnvHelper-planTyped"
+            aria-label={trans.__('Plan install of %1', typed)}
+            title={trans.__('See what installing %1 would change', typed)}
+            onClick={plan}
+          >
+            {trans.__('Plan install of')}{' '}
+            <code className="jp-EnvHelper-planTypedText">{typed}</code>
+          </button>
+        )}
+      </form>
+      <SearchResults {...props} />
+    </div>
   );
 }
 

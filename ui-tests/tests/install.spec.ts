@@ -43,15 +43,20 @@ async function setUp(
 }
 
 /**
- * Plan a requirement typed into the "Install…" box.
+ * Plan a requirement typed into the one search box ("Plan install of …").
  */
 async function planRequirement(
   panel: Locator,
   requirement: string
 ): Promise<Locator> {
   await panel.getByRole('tab', { name: 'Find packages' }).click();
-  await panel.getByLabel('Requirement to install').fill(requirement);
-  await panel.getByRole('button', { name: 'Plan', exact: true }).click();
+  await panel.getByLabel('Search the package index').fill(requirement);
+  await panel
+    .getByRole('button', {
+      name: `Plan install of ${requirement}`,
+      exact: true
+    })
+    .click();
   const plan = panel.locator('.jp-EnvHelper-plan');
   await expect(plan).toBeVisible();
   return plan;

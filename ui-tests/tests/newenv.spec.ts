@@ -73,8 +73,10 @@ test('no kernel fits: a new environment and kernel in one click, then the notebo
 
   // envhelper-new needs Python >= 3.12: blocked on the 3.11 kernel.
   await panel.getByRole('tab', { name: 'Find packages' }).click();
-  await panel.getByLabel('Requirement to install').fill('envhelper-new');
-  await panel.getByRole('button', { name: 'Plan', exact: true }).click();
+  await panel.getByLabel('Search the package index').fill('envhelper-new');
+  await panel
+    .getByRole('button', { name: 'Plan install of envhelper-new', exact: true })
+    .click();
   const plan = panel.locator('.jp-EnvHelper-plan');
   await expect(
     plan.getByRole('button', { name: 'Install', exact: true })

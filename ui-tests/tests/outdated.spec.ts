@@ -36,9 +36,10 @@ test('Outdated filter, Update all shows the breakage, the safe update installs, 
   // Given old versions installed through the panel
   await panel.getByRole('tab', { name: 'Find packages' }).click();
   await panel
-    .getByLabel('Requirement to install')
+    .getByLabel('Search the package index')
     .fill('numx==1.0 pands tools==1.0');
-  await panel.getByRole('button', { name: 'Plan', exact: true }).click();
+  // a requirement (it has "=="): Enter plans it
+  await panel.getByLabel('Search the package index').press('Enter');
   const first = panel.locator('.jp-EnvHelper-plan');
   const install = first.getByRole('button', { name: 'Install', exact: true });
   await expect(install).toBeEnabled({ timeout: 60000 });
