@@ -16,7 +16,6 @@ import asyncio
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -28,6 +27,7 @@ from typing import Any
 from .. import process
 from ..environment import SCHEMA, Environment
 from ..errors import ProbeError
+from ..paths import user_cache_dir
 
 PROBE_SCRIPT = Path(__file__).with_name("script.py")
 _SCAN_LOCK = threading.Lock()  # scan_distributions shares a warnings list
@@ -36,13 +36,7 @@ DEFAULT_TIMEOUT = 60.0
 
 def default_cache_dir() -> Path:
     """The per-user cache directory of jupyter-envhelper."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
-        return Path(base) / "jupyter-envhelper" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "jupyter-envhelper"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "jupyter-envhelper"
+    return user_cache_dir()
 
 
 def _stat_sig(path: str | None) -> list[Any]:

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import BadRequest
+from ..paths import user_cache_dir
 from . import purpose as purpose_module
 from .distance import edits1
 from .fuzzy import DeletionIndex, NearIndex, StoredDeletionIndex
 from .imports import ImportNameMap, ImportNames, load_import_names, shipped_data
-from .nameindex import locked, user_cache_dir
+from .nameindex import locked
 from .names import NameTable, canonicalize, query_to_name
 from .popular import PopularTable, load_popular
 from .purpose import PurposeIndex

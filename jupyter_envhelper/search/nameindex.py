@@ -40,18 +40,6 @@ FORMAT = "1"
 _CHUNK = 20_000
 
 
-def user_cache_dir() -> Path:
-    """The per-user cache directory, as ``probe.default_cache_dir`` says it (the same
-    rules, here so that search does not import the prober and what it pulls in)."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
-        return Path(base) / "jupyter-envhelper" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "jupyter-envhelper"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "jupyter-envhelper"
-
-
 def store_path(directory: str | os.PathLike[str], index_urls: Sequence[str]) -> Path:
     """Where the name index of these (clean) index URLs lives."""
     digest = hashlib.sha256("\n".join(index_urls).encode()).hexdigest()[:32]
