@@ -17,7 +17,7 @@ def render_plan(doc: dict[str, Any]) -> str:
     lines: list[str] = []
     plan, conflict = doc.get("plan"), doc.get("conflict")
     target = (plan or conflict or {}).get("target") or {}
-    where = f"Python {target.get('python_version')} on {target.get('platform')}"
+    where = f"Python {target.get('python_version')} on {plain_platform(target.get('platform'))}"
     if target.get("synthetic"):
         where += " (synthetic target)"
     lines.append(_row("Target", where))
@@ -46,6 +46,39 @@ def render_plan(doc: dict[str, Any]) -> str:
         lines.append(_row("Other kernel", f"{s['display_name']} [{s['name']}]: {s['message']}"))
     lines.append(_row("Verdict", doc["verdict"]))
     return "\n".join(lines)
+
+
+_MACHINES = {
+    "x86_64": "64-bit Intel/AMD",
+    "amd64": "64-bit Intel/AMD",
+    "aarch64": "64-bit ARM",
+    "arm64": "64-bit ARM",
+    "universal2": "Intel or ARM",
+    "i686": "32-bit Intel/AMD",
+    "win32": "32-bit Intel/AMD",
+}
+
+
+def plain_platform(tag: object) -> str:
+    """A wheel platform tag in words: ``manylinux_2_36_x86_64`` -> "Linux, 64-bit Intel/AMD".
+
+    The same words as the panel (src/describe.ts); a tag we do not know is shown as is.
+    """
+    text = str(tag or "?")
+    for prefix, system in (
+        ("manylinux", "Linux"),
+        ("musllinux", "Linux (musl)"),
+        ("linux", "Linux"),
+        ("macosx", "macOS"),
+        ("win", "Windows"),
+    ):
+        if not text.startswith(prefix):
+            continue
+        for machine, words in _MACHINES.items():
+            if text.endswith(machine):
+                return f"{system}, {words}"
+        return system
+    return text
 
 
 def _size_words(size: int | None) -> str:

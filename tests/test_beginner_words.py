@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_envhelper.text import outcome_parts, render_job, restart_words
+from jupyter_envhelper.text import outcome_parts, plain_platform, render_job, restart_words
 from tests.conftest_envs import uv_venv, venv_factory  # noqa: F401 (fixtures)
 from tests.test_cli import cli_env, run_cli  # noqa: F401 (fixture)
 
@@ -80,6 +80,37 @@ def test_plan_widget_says_nothing_to_change_and_what_install_does() -> None:
     big = {"plan": {"actions": actions, "download_size": 3_000_000_000}, "verdict": "warning"}
     view = PlanView(big, action="install", on_confirm=lambda _v: None)
     assert view.confirm.description == "Install 27 packages, 3.0 GB"
+
+
+@pytest.mark.parametrize(
+    ("tag", "words"),
+    [
+        ("manylinux_2_36_x86_64", "Linux, 64-bit Intel/AMD"),
+        ("musllinux_1_2_aarch64", "Linux (musl), 64-bit ARM"),
+        ("macosx_14_0_arm64", "macOS, 64-bit ARM"),
+        ("win_amd64", "Windows, 64-bit Intel/AMD"),
+        ("emscripten_3_1_58_wasm32", "emscripten_3_1_58_wasm32"),
+    ],
+)
+def test_platform_tags_are_told_in_words(tag: str, words: str) -> None:
+    assert plain_platform(tag) == words
+
+
+@pytest.mark.slow
+def test_cli_plan_names_the_platform_in_words(
+    cli_env: dict[str, str],  # noqa: F811
+    index_server: Any,
+    uv_venv: Path,  # noqa: F811
+) -> None:
+    from tests.test_jobs_api import DISTS
+
+    server = index_server(DISTS)
+    target = ["--python", str(uv_venv), "--index-url", server.index_url]
+    shown = run_cli("plan", "plain", *target, env=cli_env)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    target_line = next(line for line in shown.stdout.splitlines() if line.startswith("Target"))
+    assert "linux_" not in target_line and "macosx_" not in target_line, target_line
+    assert " on Linux, " in target_line or " on macOS" in target_line, target_line
 
 
 @pytest.mark.slow
