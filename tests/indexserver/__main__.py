@@ -34,12 +34,13 @@ def main() -> None:
 
     dists = [*SAMPLE_DISTS, *EXTRA_DISTS, *CURRENCY_DISTS]
     server = IndexServer(dists, no_metadata=SAMPLE_NO_METADATA)
-    server.start(port=args.port)
     # the real ipykernel wheels for 3.12, when the pytest run cached them
-    # (realwheels.py): a new environment's kernel needs them (newenv.spec.ts)
+    # (realwheels.py): a new environment's kernel needs them (newenv.spec.ts).
+    # Added before the server answers, so that no page is ever read half-filled.
     folder = cache_root() / "wheelhouse-cp312"
     if folder.is_dir():
         add_wheels(server, folder.glob("*.whl"))
+    server.start(port=args.port)
     print(f"Serving the test index at {server.index_url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -41,9 +41,12 @@ def cache_root() -> Path:
 def wheelhouse(python: str, tag: str, packages: Iterable[str] = KERNEL_PACKAGES) -> Path | None:
     """A folder of wheels of ``packages`` and their dependencies for ``python``."""
     folder = cache_root() / f"wheelhouse-{tag}"
-    wanted = [normalize(p) for p in packages]
-    have = {normalize(f.name.split("-")[0]) for f in folder.glob("*.whl")}
-    if all(w in have for w in wanted):
+    wanted = sorted(normalize(p) for p in packages)
+    # Written only after a download finished: a folder that holds ipykernel but not
+    # all of its dependencies (an interrupted download) is filled in again, instead
+    # of serving a page with no files for one of them.
+    complete = folder / f".complete-{'-'.join(wanted)}"
+    if complete.is_file():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
@@ -54,7 +57,10 @@ def wheelhouse(python: str, tag: str, packages: Iterable[str] = KERNEL_PACKAGES)
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return folder if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    complete.touch()
+    return folder
 
 
 def _metadata(path: Path) -> bytes:
