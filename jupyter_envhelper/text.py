@@ -86,7 +86,9 @@ def _size_words(size: int | None) -> str:
         return ", download size unknown"
     if size < 1_000_000:
         return f", {size / 1e3:.0f} kB to download"
-    return f", {size / 1e6:.1f} MB to download"
+    if size < 1_000_000_000:
+        return f", {size / 1e6:.1f} MB to download"
+    return f", {size / 1e9:.1f} GB to download"
 
 
 def render_package(doc: dict[str, Any], *, every_version: bool = False) -> str:

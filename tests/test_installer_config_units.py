@@ -133,7 +133,15 @@ def test_file_index_is_read_from_disk(tmp_path: Path, with_html: bool) -> None:
         async with LocalIndexClient(config, use_netrc=False) as client:
             plan = await plan_install(requested, env, client)
             assert client.stats.requests == 0  # nothing over the network
-        return {a.canonical_name: str(a.version) for a in plan.changes}
+        pins = {a.canonical_name: str(a.version) for a in plan.changes}
+        # the size comes from the disk, index.html or not: "download size unknown" is
+        # what a beginner read for every file:// index before
+        on_disk = sum(
+            (tmp_path / "simple" / name / f"{name}-{version}-py3-none-any.whl").stat().st_size
+            for name, version in pins.items()
+        )
+        assert plan.download_size == on_disk
+        return pins
 
     assert asyncio.run(run(["gamma"])) == {"gamma": "1.0" if with_html else "2.0"}
     assert asyncio.run(run(["delta"])) == {"delta": "1.0"}

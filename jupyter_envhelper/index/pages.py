@@ -12,6 +12,7 @@ import contextlib
 import gc
 import html
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -325,6 +326,8 @@ class LazyEntries:
                 algo, _, digest = fragment.partition("=")
                 hashes = {algo: digest, **hashes}
         has_rp = isinstance(rp_text, str) and bool(rp_text.strip())
+        if size is None and url.startswith("file:"):
+            size = _local_size(url)  # a file:// index's index.html carries no sizes
         if isinstance(yanked_value, str):  # PEP 691: a string means yanked, with a reason
             yanked, reason = True, (yanked_value.strip() or None)
         else:
@@ -411,6 +414,8 @@ def make_file(
     url = url.split("#", 1)[0]
     meta = entry.get("core-metadata", entry.get("dist-info-metadata"))
     size = entry.get("size")
+    if size is None and url.startswith("file:"):
+        size = _local_size(url)  # a file:// index's index.html carries no sizes
     return DistributionFile(
         filename=filename,
         url=url,
@@ -428,6 +433,15 @@ def make_file(
         upload_time=_parse_time(entry.get("upload-time")),
         metadata_hashes=_metadata_hashes(meta),
     )
+
+
+def _local_size(url: str) -> int | None:
+    from urllib.request import url2pathname
+
+    try:
+        return os.path.getsize(url2pathname(urlsplit(url).path))
+    except OSError:
+        return None
 
 
 @contextlib.contextmanager
