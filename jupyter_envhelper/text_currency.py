@@ -36,9 +36,10 @@ def render_outdated(doc: dict[str, Any], *, every: bool = False) -> str:
         else:
             shown = f"{row['installed']:>12}"
         lines.append(f" {mark} {row['name']:<{width}} {shown}{asked}")
-        if row["status"] != "current" and (
+        if (row["status"] != "current" or row.get("latest")) and (
             row["status"] != "update" or row["fit"] != row["latest"]
         ):
+            # (a current row with a newer release: one this kernel cannot use, and why)
             lines.append(f"     {row['message']}")
     for warning in doc.get("warnings") or []:
         lines.append(f"warning: {warning}")

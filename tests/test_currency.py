@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.version import Version
 
 from jupyter_envhelper.core import Core, CoreConfig, JobRequest, Target, build_core
 from jupyter_envhelper.errors import BadRequest, NotFound
@@ -94,11 +95,15 @@ async def test_outdated_reports_the_newest_and_the_newest_that_fits(
         # yanked 2.1 and the pre-release 3.0a1 are not updates, nor "newest"
         assert "2.1" not in numx["message"] and "3.0a1" not in numx["message"]
         assert found["tools"]["status"] == "update" and found["tools"]["fit"] == "1.1"
-        # releases this kernel cannot use are not offered
-        assert found["needsnew"]["status"] == "held-back" and found["needsnew"]["fit"] is None
-        assert found["needsnew"]["blocked"][0]["kind"] == "python"
-        assert found["winonly"]["status"] == "held-back"
-        assert found["winonly"]["blocked"][0]["kind"] == "platform"
+        # releases this kernel cannot use are no updates and hold nothing back (pip and
+        # uv do not list them either); the row says why
+        needsnew, winonly = found["needsnew"], found["winonly"]
+        assert (needsnew["status"], needsnew["latest"], needsnew["fit"]) == ("current", "2.0", None)
+        assert needsnew["blocked"][0]["kind"] == "python"
+        assert "newest this kernel can use; 2.0 needs Python >=3.99" in needsnew["message"]
+        assert (winonly["status"], winonly["latest"]) == ("current", "2.0")
+        assert winonly["blocked"][0]["kind"] == "platform"
+        assert doc["held_back"] == 0
         assert found["pands"]["status"] == "current" and found["top"]["status"] == "current"
         assert found["base"]["fit"] == "1.1"
         assert doc["outdated"] == 3  # numx, tools, base
@@ -106,6 +111,111 @@ async def test_outdated_reports_the_newest_and_the_newest_that_fits(
         paths = [p for _, p, _ in index.log]
         assert paths and all(p.startswith("/simple/") and p.endswith("/") for p in paths), paths
         assert doc["pages"] == len(found) - sum(r["status"] == "unmanaged" for r in found.values())
+
+
+async def test_an_html_index_gives_the_same_rows_as_a_json_one(
+    config: CoreConfig, python: Path, index_server: Any
+) -> None:
+    """The JSON pages are read in part (the newer releases only), an HTML page in
+    full: the same answer either way."""
+    from dataclasses import replace
+
+    html = index_server(CURRENCY_DISTS, html_only=True)
+    target = Target(python=str(python))
+    async with opened(config) as core:
+        by_json = await core.outdated(target)
+    async with opened(replace(config, index_url=html.index_url,
+                              cache_dir=config.cache_dir + "-html")) as core:  # fmt: skip
+        by_html = await core.outdated(target)
+    assert all(p.endswith("/") and "format=json" not in p for _, p, _ in html.log)
+
+    def strip(doc: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "index_url"} for r in doc["packages"]]
+
+    assert strip(by_html) == strip(by_json)
+    assert rows(by_json)["numx"]["fit"] == "1.5" and by_json["outdated"] == 3
+
+
+async def rows_both_ways(client: Any, env: Any, graph: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """Outdated from the pages read in part (``read_releases``) and from the client's
+    own fully parsed pages: (in part, in full, what was read in part)."""
+    from jupyter_envhelper.currency.outdated import (
+        find_outdated,
+        read_releases,
+        reads_pages_raw,
+        unmanaged_reason,
+        wanted,
+    )
+    from jupyter_envhelper.errors import EnvHelperError
+
+    assert reads_pages_raw(client)
+    looked_up = [d for d in wanted(env) if unmanaged_reason(d) is None]
+    # in part first: afterwards the client holds the parsed pages, and uses them
+    parts = await read_releases(client, looked_up)
+    pages: dict[str, Any] = {}
+    for dist in looked_up:
+        try:
+            pages[dist.canonical_name] = await client.get_project(dist.name)
+        except EnvHelperError as exc:
+            pages[dist.canonical_name] = exc
+    by_parts = await find_outdated(env, client, graph=graph, releases=parts)
+    by_client = await find_outdated(env, client, graph=graph, releases=pages)
+    return by_parts, by_client, parts
+
+
+async def test_with_two_indexes_the_first_that_has_a_project_gives_it(
+    config: CoreConfig, python: Path, index_server: Any
+) -> None:
+    """First-match over two indexes, the page read in part, as the client's own fully
+    parsed pages say: the same rows either way."""
+    from dataclasses import replace
+
+    from jupyter_envhelper.core.currency import graph_of
+    from jupyter_envhelper.currency.releases import NewerReleases
+    from tests.indexserver.wheels import DistSpec
+
+    extra = index_server([DistSpec("numx", "1.0", module="numx"),
+                          DistSpec("numx", "1.7", module="numx")])  # fmt: skip
+    target = Target(python=str(python))
+    async with opened(replace(config, extra_index_urls=(extra.index_url,))) as core:
+        numx = rows(await core.outdated(target))["numx"]
+        assert (numx["latest"], numx["fit"], numx["index_url"]) == ("1.7", "1.7", extra.index_url)
+        located = await core.locator.locate(target)
+        client = core.indexes.client(located.require())
+        assert client.strategy == "first-match"
+        graph = await graph_of(core, located)
+        by_parts, by_client, parts = await rows_both_ways(client, located.require(), graph)
+        assert all(isinstance(p, NewerReleases) and p.fast for p in parts.values()), parts
+        assert [r.to_json() for r in by_parts.rows] == [r.to_json() for r in by_client.rows]
+
+
+async def test_a_find_links_folder_adds_its_files_as_the_client_does(
+    python: Path, index: IndexServer, tmp_path: Path
+) -> None:
+    from jupyter_envhelper.currency import DependencyGraph
+    from jupyter_envhelper.currency.releases import MergedReleases
+    from jupyter_envhelper.index import IndexConfig
+    from jupyter_envhelper.index.local import LocalIndexClient
+    from tests.indexserver.wheels import DistSpec, build_dist
+
+    folder = tmp_path / "links"
+    folder.mkdir()
+    for spec in (DistSpec("tools", "1.2", module="tools"), DistSpec("tools", "1.1")):
+        built = build_dist(spec)  # 1.1: the same name as the index's file, which wins
+        (folder / built.filename).write_bytes(built.data)
+    env = await Prober(tmp_path / "probe").probe(str(python))
+    config = IndexConfig(index_url=index.index_url, find_links=(str(folder),))
+    client = LocalIndexClient(config, retries=0, use_netrc=False)
+    try:
+        by_parts, by_client, parts = await rows_both_ways(client, env, DependencyGraph.build(env))
+    finally:
+        await client.aclose()
+    assert isinstance(parts["tools"], MergedReleases)
+    assert [r.to_json() for r in by_parts.rows] == [r.to_json() for r in by_client.rows]
+    tools = next(r for r in by_parts.rows if r.canonical_name == "tools")
+    assert (tools.latest, tools.fit) == ("1.2", "1.2")
+    (file,) = parts["tools"].files_for(Version("1.1"))
+    assert file.index_url == index.index_url
 
 
 async def test_a_pre_release_is_an_update_for_a_pre_release(

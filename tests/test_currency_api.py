@@ -193,6 +193,10 @@ def test_the_command_line_outdated_why_update(
     assert numx["fit"] == "1.5"
     text = cli("outdated", "--python", str(python), index=currency_index, tmp_path=tmp_path)
     assert "numx 1.0: " not in text.stdout and "1.5 is the newest that fits" in text.stdout
+    assert "needsnew" not in text.stdout  # 2.0 is not for this kernel: no update, held nothing
+    every = cli("outdated", "--every", "--python", str(python), index=currency_index,
+                tmp_path=tmp_path)  # fmt: skip
+    assert "needsnew 1.0 is the newest this kernel can use; 2.0 needs Python" in every.stdout
     why = cli("why", "base", "--python", str(python), index=currency_index, tmp_path=tmp_path)
     assert why.returncode == 0 and "base ← left ← top" in why.stdout
     update = cli(

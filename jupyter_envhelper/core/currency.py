@@ -28,6 +28,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..currency import DependencyGraph, find_outdated, why_document
+from ..currency.outdated import read_releases, unmanaged_reason, wanted
 from ..environment import Environment
 from ..errors import BadRequest, NotFound
 from .assess import fingerprint
@@ -138,12 +139,23 @@ def _memo(core: Core) -> dict[str, Any]:
 
 async def _report(core: Core, located: Located, index_url: str | None) -> tuple[Any, Any]:
     env = located.require()
-    graph = await graph_of(core, located)
-    client = core.indexes.client(env, index_url=index_url)
-    report = await core._within_plan_timeout(
-        find_outdated(env, client, graph=graph, memo=_memo(core)["rows"])
-    )
-    return report, graph
+    client = await core.indexes.client_off_loop(env, index_url=index_url)
+    memo = _memo(core)["rows"]
+
+    async def run() -> tuple[Any, DependencyGraph]:
+        # the pages are read while the graph is built (a worker thread's CPU work)
+        looked_up = [d for d in wanted(env) if unmanaged_reason(d) is None]
+        reading = asyncio.ensure_future(read_releases(client, looked_up, memo=memo))
+        try:
+            graph = await graph_of(core, located)
+        except BaseException:
+            reading.cancel()
+            raise
+        releases = await reading
+        report = await find_outdated(env, client, graph=graph, memo=memo, releases=releases)
+        return report, graph
+
+    return await core._within_plan_timeout(run())
 
 
 async def outdated(core: Core, target: Target, *, index_url: str | None = None) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from .cache import DEFAULT_PAGE_FRESHNESS, HttpCache
 from .config import IndexConfig, ssl_context_from_env
 from .credentials import redact_url, split_credentials
 from .direct import wheel_file_from_url
-from .fetcher import Fetcher
+from .fetcher import Fetcher, Page
 from .merge import merge_pages
 from .metadata import (
     extract_pkg_info,
@@ -214,6 +214,18 @@ class IndexClient:
         for warning in result.warnings:
             self._warn(warning)
         return result
+
+    async def read_page(self, index_url: str, name: str) -> Page | None:
+        """``name``'s page on one of ``index_urls`` as sent (None: not there), through
+        the disk cache but neither parsed nor memoised: for a caller that reads only a
+        part of each page (``outdated`` wants the releases newer than one version)."""
+        key = _request_key(name)
+        url = f"{index_url}{key}/"
+        page = await self._fetcher.get_page(url, ACCEPT)
+        if page.status == 404:
+            return None
+        self._check_status(page.status, url)
+        return page
 
     def _check_status(self, status: int, url: str) -> None:
         if status in (401, 403):

@@ -173,6 +173,18 @@ class LocalIndexClient(IndexClient):
     def find_links(self) -> tuple[str, ...]:
         return tuple(self._folders)
 
+    async def local_pages(self, name: str) -> list[ProjectPage]:
+        """``name``'s files in each find-links folder that has some, read now (what
+        ``get_project`` merges after the indexes' page): for a caller that reads the
+        indexes' pages itself (``outdated``)."""
+        key = canonicalize_name(name)
+        pages = []
+        for link, folder in self._folders.items():
+            page = await asyncio.to_thread(folder_page, link, key, folder)
+            if page is not None:
+                pages.append(page)
+        return pages
+
     async def _load_project(self, key: str) -> ProjectPage:
         remote: ProjectPage | None = None
         missing: NotFound | None = None
