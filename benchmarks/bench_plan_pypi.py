@@ -240,7 +240,9 @@ def bench_one(
         "packages": len(fresh["pins"]),
     }
     if fresh["rc"] != 0:
-        row["error"] = fresh["stderr"] or fresh["stdout"][-2000:]
+        row["error"] = (
+            fresh["stderr"] or fresh["stdout"][-2000:] or f"exit status {fresh['rc']}, no output"
+        )
     if uv_fresh and uv_fresh["rc"] == 0 and fresh["rc"] == 0:
         row["fresh_vs_uv"] = round(fresh["seconds"] / uv_fresh["seconds"], 2)
         row["warm_vs_uv"] = round(warm["seconds"] / uv_warm["seconds"], 2) if uv_warm else None

@@ -147,10 +147,12 @@ def main() -> None:
                 rows: list[dict[str, Any]] = []
                 for label, requested in REQUESTS.items():
                     cold, doc = plan(client, requested)
-                    warm, _ = plan(client, requested)
+                    warm, again = plan(client, requested)
                     other, _ = plan(client, pinned(requested, doc))
+                    # a repeated plan is the kept one (resolver/memo.py): stats say so
+                    reused = bool(((again.get("plan") or {}).get("stats") or {}).get("reused"))
                     rows.append({"request": label, "cold_s": round(cold, 2),
-                                 "warm_ms": round(warm * 1000, 1),
+                                 "warm_ms": round(warm * 1000, 1), "warm_reused": reused,
                                  "different_ms": round(other * 1000, 1)})  # fmt: skip
                 after_plans = rss_mb(server.pid)
                 started = time.perf_counter()
@@ -203,7 +205,8 @@ def main() -> None:
               f"{after} MB (+{report['growth_mb']} MB, target <= {GROWTH_MB})")  # fmt: skip
         for row in rows:
             print(f"  {row['request']:<32} cold {row['cold_s']:6.2f} s  warm "
-                  f"{row['warm_ms']:7.1f} ms  different {row['different_ms']:7.1f} ms")  # fmt: skip
+                  f"{row['warm_ms']:7.1f} ms{' (reused)' if row['warm_reused'] else ''}"
+                  f"  different {row['different_ms']:7.1f} ms")  # fmt: skip
         print(f"  search: first answer {first_ms} ms, full list after {built_s} s, "
               f"then {search_ms} ms")  # fmt: skip
         for line in missed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -148,7 +149,7 @@ def run(
     cancelled = False
     try:
         if cancel is None:
-            proc.wait(timeout=timeout)
+            _wait(proc, timeout)
         else:
             cancelled = _wait_or_cancel(proc, timeout, cancel)
     except subprocess.TimeoutExpired:
@@ -171,6 +172,26 @@ def run(
     )
 
 
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """``proc.wait(timeout)`` without its polling: with a timeout, Popen.wait sleeps in
+    steps of up to 50 ms, so it learns of the exit that much late (a probe lasts
+    ~50 ms). Where Linux offers a pidfd, its readiness is waited for instead."""
+    fd = None
+    if hasattr(os, "pidfd_open") and proc.returncode is None:
+        with contextlib.suppress(OSError):
+            fd = os.pidfd_open(proc.pid)
+    if fd is None:
+        proc.wait(timeout=timeout)
+        return
+    try:
+        ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
+    finally:
+        os.close(fd)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    proc.wait()  # it has exited: this reaps it at once
+
+
 def _wait_or_cancel(proc: subprocess.Popen[bytes], timeout: float, cancel: threading.Event) -> bool:
     """Wait for ``proc``; True when ``cancel`` was set first (the group is then killed)."""
     deadline = time.monotonic() + timeout
@@ -183,7 +204,7 @@ def _wait_or_cancel(proc: subprocess.Popen[bytes], timeout: float, cancel: threa
         if left <= 0:
             raise subprocess.TimeoutExpired(proc.args, timeout)
         try:
-            proc.wait(timeout=min(left, CANCEL_POLL_SECONDS))
+            _wait(proc, min(left, CANCEL_POLL_SECONDS))
             return False
         except subprocess.TimeoutExpired:
             continue

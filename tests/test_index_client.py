@@ -320,6 +320,29 @@ def test_get_project_is_memoised_and_shared(sample_index: IndexServer) -> None:
     assert sample_index.path_stats("/simple/alpha/").requests == 1
 
 
+def test_a_long_lived_client_sees_a_new_release_once_its_page_is_stale(
+    index_server: IndexServerFactory, tmp_path: Path
+) -> None:
+    server = index_server([DistSpec("fresh", "1.0")])
+
+    async def go() -> None:
+        async with client_for(server, cache_dir=tmp_path, page_freshness=0) as client:
+            first = await client.get_project("fresh")
+            server.publish(DistSpec("fresh", "2.0"))
+            # within one view of the index (a plan, the next plan): the same page
+            assert await client.get_project("fresh") is first
+            assert server.path_stats("/simple/fresh/").requests == 1
+            client.memo_seconds = 0.0  # as after the page freshness (a server's day)
+            newer = await client.get_project("fresh")
+            assert [str(v) for v in newer.all_versions()] == ["2.0", "1.0"]
+            # unchanged since (a 304): the parsed page is given back, not parsed again
+            again = await client.get_project("fresh")
+            assert again is newer
+            assert server.path_stats("/simple/fresh/").statuses == [200, 200, 304]
+
+    run(go())
+
+
 # -- several indexes -----------------------------------------------------------------------
 
 

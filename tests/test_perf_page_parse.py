@@ -3,9 +3,8 @@
 - ``LazyEntries.add_many`` looks each distinct wheel head, tag triple and
   Requires-Python text up once per page; every odd filename must still end where
   ``make_file`` puts it (the same file, or the same warning).
-- The fetcher's network backend answers httpcore's "is this idle connection
-  readable?" from the socket itself; it must say so when data or an end of stream is
-  waiting, and requests over kept-alive connections must work.
+- The fetcher's transport (http.client on worker threads) keeps connections alive:
+  requests over a kept connection must work (``test_index_threaded.py`` has the rest).
 - The HTTP client (and its CA bundle) is made on the first request, not before.
 """
 
@@ -13,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from typing import Any
 
 from jupyter_envhelper.index import IndexClient, IndexConfig
-from jupyter_envhelper.index.netbackend import QuickStream, _readable
 from jupyter_envhelper.index.pages import make_file, parse_project_html, parse_project_json
+from jupyter_envhelper.index.threaded import ThreadedTransport
 from tests.indexserver import IndexServer
 
 pytest_plugins = ("tests.indexserver.fixtures",)
@@ -121,25 +119,8 @@ def test_an_html_page_reads_the_same_odd_filenames() -> None:
     assert sorted(f.filename for f in page.files) == sorted(f.filename for f in expected)
 
 
-def test_readable_says_when_a_socket_has_data_or_an_end() -> None:
-    left, right = socket.socketpair()
-    try:
-        assert not _readable(left)
-        right.sendall(b"x")
-        assert _readable(left)
-        assert left.recv(1) == b"x"
-        assert not _readable(left)
-        right.close()
-        assert _readable(left)  # the end of the stream is waiting
-    finally:
-        left.close()
-        right.close()
-    assert _readable(None)
-    assert _readable(left)  # closed: treated as readable, as httpcore does
-
-
-def test_requests_reuse_connections_through_the_quick_backend(sample_index: IndexServer) -> None:
-    async def go() -> tuple[list[str], list[str], bool, int]:
+def test_requests_reuse_one_kept_alive_connection(sample_index: IndexServer) -> None:
+    async def go() -> tuple[list[str], bool, int]:
         config = IndexConfig(index_url=sample_index.index_url)
         client = IndexClient(config, retries=0, use_netrc=False)
         fetcher = client._fetcher
@@ -150,15 +131,13 @@ def test_requests_reuse_connections_through_the_quick_backend(sample_index: Inde
                 page = await client.get_project(name)
                 names.append(page.name)
             transport = fetcher.client._transport
-            pool = transport._pool  # type: ignore[attr-defined]
-            streams = [type(c._connection._network_stream).__name__ for c in pool.connections]
-            return names, streams, made_before, len(pool.connections)
+            assert isinstance(transport, ThreadedTransport)
+            return names, made_before, transport.connections_made
 
-    names, streams, made_before, connections = asyncio.run(go())
+    names, made_before, connections = asyncio.run(go())
     assert names == ["alpha", "beta", "alpha"]
     assert not made_before  # no HTTP client (nor CA bundle) before the first request
     assert connections == 1  # kept alive and reused
-    assert streams == [QuickStream.__name__]
 
 
 def test_a_client_that_never_asked_closes_without_making_one() -> None:

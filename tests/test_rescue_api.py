@@ -12,13 +12,14 @@ from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
 from tests.conftest_envs import uv_command, venv_python
-from tests.indexserver.server import IndexServer
+from tests.indexserver.server import Fault, IndexServer
 from tests.indexserver.wheels import DistSpec
 
 DISTS = [
     DistSpec("plain", "1.0", requires_dist=("dep>=1",), module="plain"),
     DistSpec("dep", "1.0", module="dep"),
     DistSpec("needs312", "2.0", requires_python=">=3.12", module="needs312"),
+    DistSpec("PyYAML", "6.0", module="yaml"),
 ]
 
 
@@ -125,6 +126,22 @@ async def test_installed_here_means_restart(
     answer = await rescue(jp_fetch, module="dep", kernel="here")
     assert answer["verdict"] == "installed"
     assert "Restart the kernel" in answer["message"]
+
+
+async def test_a_well_known_module_is_answered_while_the_project_list_still_loads(
+    jp_fetch: Any,
+    write_kernelspec: Any,
+    tmp_path: Path,
+    rescue_index: IndexServer,
+) -> None:
+    # the index's full project list hangs (PyPI's takes seconds): 'yaml' is PyYAML by
+    # the shipped data, and this index has it, so the banner does not wait for the list
+    rescue_index.set_list_fault(Fault("hang", seconds=25))
+    kernel_on_venv(write_kernelspec, tmp_path, "here")
+    answer = await rescue(jp_fetch, module="yaml", kernel="here")
+    assert answer["distribution"]["name"] == "PyYAML"
+    assert answer["verdict"] == "ok", answer["message"]
+    assert rescue_index.path_stats("/simple/").statuses == []  # still not answered
 
 
 async def test_a_well_known_module_missing_from_this_index_is_not_guessed(

@@ -34,6 +34,7 @@ and, when the core confirmed it on that backend's index, a one-click plan agains
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -162,12 +163,21 @@ def _from_name(action: Action, name: str, version: str | None) -> Need | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _dependency(text: str) -> Requirement | None:
+    """A plan's dependency texts repeat from plan to plan (every package of every
+    plan is looked at, twice: for the recommendation and for the check)."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
 def _from_dependencies(action: Action, env: Environment) -> Need | None:
     best: Need | None = None
     for text in action.dependencies:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement:
+        req = _dependency(text)
+        if req is None:
             continue
         if req.marker is not None and not req.marker.evaluate({**env.markers, "extra": ""}):
             continue

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -25,16 +27,18 @@ from ..advice.context import torch_index_url
 from ..advice.cuda import recommendation_for
 from ..environment import Environment
 from ..errors import EnvHelperError
-from ..index import DistributionFile, IndexClient, check_compatibility
+from ..index import DistributionFile, IndexClient, ProjectPage, check_compatibility
 from ..plan import Conflict, Finding, Plan, ResolutionConflict, WayOut, worst
 from ..resolver import plan_install
 from .placement import with_placement
 from .slots import PlanSlots
 
+TypoCheck = Callable[[str], Optional[dict[str, Any]]]
 UNSHARED_SLOTS = PlanSlots()  # for callers that pass none (the core passes its own)
 VULNERABILITY_BUDGET = 3.0  # seconds a plan waits, once resolved, for advisories
 MAX_EARLY_ADVISORIES = 64  # projects whose advisories are asked for while resolving
 BACKEND_BUDGET = 3.0  # seconds spent confirming the recommended PyTorch build
+BACKEND_RETRY = 300.0  # seconds before a backend index that failed is asked again
 GPU_FRAMEWORKS = frozenset({"torch", "torchvision", "torchaudio"})
 
 
@@ -80,7 +84,7 @@ async def assess(
     upgrade: bool = False,
     kernel: str | None = None,
     imported_modules: frozenset[str] | None = None,
-    typosquat: Callable[[str], dict[str, Any] | None] | None = None,
+    typosquat: TypoCheck | Awaitable[TypoCheck] | None = None,
     suggest: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
     timeout: float | None = None,
     server_prefix: str | None = None,
@@ -122,6 +126,8 @@ async def assess(
         )
     finally:
         advisories.close()
+    if typosquat is not None and not callable(typosquat):
+        typosquat = await typosquat  # made while the plan resolved
     ctx = AdviceContext(
         vulnerabilities=vulnerabilities,
         typosquat=typosquat,
@@ -247,9 +253,8 @@ async def _backend_alternatives(
     url = torch_index_url(template, rec.backend) if rec is not None else None
     if rec is None or url is None:
         return {}
-    try:
-        page = await asyncio.wait_for(client_for(url).get_project("torch"), BACKEND_BUDGET)
-    except (asyncio.TimeoutError, EnvHelperError):
+    page = await _torch_page(client_for(url))
+    if page is None:
         return {}
     if page.index_url.rstrip("/") != url.rstrip("/"):
         return {}  # torch came from another index: that backend does not have it
@@ -272,6 +277,44 @@ async def _backend_alternatives(
             "size": best.size,
         }
     }
+
+
+# torch's page being looked up on a backend index, or whose lookup failed, by client
+# while BACKEND_RETRY has not passed, a plan does not wait BACKEND_BUDGET for it again
+_BACKEND_LOOKUPS: weakref.WeakKeyDictionary[IndexClient, tuple[float, asyncio.Task[ProjectPage]]]
+_BACKEND_LOOKUPS = weakref.WeakKeyDictionary()
+
+
+async def _torch_page(client: IndexClient) -> ProjectPage | None:
+    """torch's page on a backend index within BACKEND_BUDGET, or None. A lookup that
+    is still running when its budget is spent goes on (a later plan finds it done)
+    without being waited for again; one that failed is remembered for BACKEND_RETRY
+    seconds, so an unreachable backend index (a closed network) costs one plan the
+    budget, not every plan."""
+    kept = _BACKEND_LOOKUPS.get(client)
+    if kept is not None:
+        started, task = kept
+        failed = task.done() and (task.cancelled() or task.exception() is not None)
+        if failed and time.monotonic() - started < BACKEND_RETRY:
+            return None
+        if task.done():
+            del _BACKEND_LOOKUPS[client]
+            kept = None
+    if kept is None:
+        started = time.monotonic()
+        task = asyncio.ensure_future(client.get_project("torch"))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        _BACKEND_LOOKUPS[client] = (started, task)
+    # one budget per lookup, whichever plans wait for it
+    budget = BACKEND_BUDGET - (time.monotonic() - started)
+    if budget <= 0 and not task.done():
+        return None
+    try:
+        page = await asyncio.wait_for(asyncio.shield(task), max(budget, 0.0))
+    except (asyncio.TimeoutError, EnvHelperError):
+        return None
+    _BACKEND_LOOKUPS.pop(client, None)  # found: the client keeps the page itself
+    return page
 
 
 def _compatible(file: DistributionFile, env: Environment) -> bool:

@@ -19,6 +19,7 @@ from ..search.catalog import Catalog
 from .board import JobBoard
 from .config import CoreConfig
 from .indexes import IndexPool
+from .kernelspecs import LazyKernelSpecs
 from .targets import Locator
 from .usecases import Core
 
@@ -38,9 +39,8 @@ def build_core(
     say so (the command line and the magic know no server: None)."""
     log = log or logging.getLogger("jupyter_envhelper")
     if kernel_spec_manager is None:
-        from jupyter_client.kernelspec import KernelSpecManager
-
-        kernel_spec_manager = KernelSpecManager()
+        # jupyter_client (zmq, IPython) is imported when a kernelspec is first needed
+        kernel_spec_manager = LazyKernelSpecs()
     prober = KernelProber(timeout=config.probe_timeout, cache_dir=config.resolved_cache_dir)
     locator = Locator(
         kernel_spec_manager=kernel_spec_manager,

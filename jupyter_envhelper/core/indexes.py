@@ -17,9 +17,16 @@ from typing import Any
 
 from ..environment import Environment
 from ..index import IndexClient, IndexConfig, resolve_index_config
-from ..index.config import environment_installer
+from ..index.client import PYPI_FILE_HOSTS
+from ..index.config import PYPI_SIMPLE, environment_installer, ssl_context_from_env
 from ..index.local import LocalIndexClient
 from .config import CoreConfig, index_url_problem
+
+PYPI_FILES = f"https://{min(PYPI_FILE_HOSTS)}/"
+# connections a fresh process opens ahead (a plan's first levels ask for a page and its
+# JSON document, then a dozen pages and wheel tails at once)
+PREWARM_INDEX = 6
+PREWARM_FILES = 4
 
 
 class IndexPool:
@@ -28,6 +35,28 @@ class IndexPool:
         self._clients: dict[tuple[Any, ...], IndexClient] = {}
         self._usable: set[str] = set()  # index URLs given with requests, checked once
         self._lock = threading.Lock()  # ``client`` is called from worker threads too
+
+    def prewarm(self, index_url: str | None = None) -> None:
+        """In a process with no client yet (a command line's), start connecting to the
+        index a plan will most likely read (``index_url``, else the configured one,
+        else PyPI and its file host) while the caller does something else: the
+        target's own configuration is only known once it is probed."""
+        if self._clients:
+            return
+        if index_url and index_url_problem(index_url, "--index-url") is not None:
+            index_url = None  # refused when the plan asks: not connected to either
+        url = index_url or self.config.index_url or PYPI_SIMPLE
+
+        def connect() -> None:
+            # the HTTP modules are imported here too, while the caller probes
+            from ..index.threaded import prewarm
+
+            prewarm(url, connections=PREWARM_INDEX, verify=ssl_context_from_env)
+            if url == PYPI_SIMPLE:
+                prewarm(PYPI_FILES, connections=PREWARM_FILES, verify=ssl_context_from_env)
+            import httpx  # noqa: F401  (what the client is made with)
+
+        threading.Thread(target=connect, name="envhelper-prewarm", daemon=True).start()
 
     async def client_off_loop(
         self,

@@ -32,6 +32,7 @@ from ..kernels import (
 from ..probe import Prober
 from ..remote import KernelProber, RemoteKernel, evaluate_remote, is_gateway_manager
 from ..remote.kernel import kernel_name_of, spec_object
+from .kernelspecs import LazyKernelSpecs, Unreadable, specs_on_disk
 
 IMPORTED_MODULES_EXPRESSION = (
     "sorted({m.partition('.')[0] for m in list(__import__('sys').modules) if m[:1] != '_'})"
@@ -337,10 +338,27 @@ class Locator:
 
     async def _kernel_of_interpreter(self, python: str) -> dict[str, Any] | None:
         """The kernel part for an interpreter path: the kernelspec that starts it, if any."""
+        if not self._may_be_a_kernel(python):
+            return None
         for spec in await self.kernel_targets():
             if spec.interpreter and same_interpreter(spec.interpreter, python):
                 return _kernel_json(spec, Resolution(python, "given interpreter"), detail=True)
         return None
+
+    def _may_be_a_kernel(self, python: str) -> bool:
+        """False when no kernelspec on disk starts ``python``, told without making a
+        ``LazyKernelSpecs``' manager (a server's own manager is always asked)."""
+        specs = self.kernel_spec_manager
+        if not isinstance(specs, LazyKernelSpecs) or specs.loaded:
+            return True
+        try:
+            for name, spec in specs_on_disk():
+                found = target_from_spec(name, spec, server_python=self.server_python)
+                if found.interpreter and same_interpreter(found.interpreter, python):
+                    return True
+        except (Unreadable, OSError, TypeError, ValueError, AttributeError):
+            return True  # the manager decides, and says what is wrong
+        return False
 
     async def _running(
         self, kernel_id: str, spec: KernelTarget | None = None

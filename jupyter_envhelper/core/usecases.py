@@ -194,8 +194,12 @@ class Core:
     ) -> dict[str, Any]:
         """What installing ``requirements`` would do in the target, and the advice on it."""
         self.validate(requirements)
+        options = options or PlanOptions()
+        # while the target is probed: the typo-squat data is read, the index connected
+        self.catalog.prepare()
+        self.indexes.prewarm(options.index_url)
         located = await self.locator.locate(target)
-        answer = await self.answer(located, requirements, options or PlanOptions())
+        answer = await self.answer(located, requirements, options)
         # a big plan's document is CPU work too: off the event loop, like its advice
         return document(kernel=located.kernel, **await asyncio.to_thread(answer.to_json))
 
@@ -225,32 +229,37 @@ class Core:
         modules = options.imported_modules
         if modules is None and located.target.kernel_id:
             modules = await self.locator.imported_modules(located.target.kernel_id)
-        typosquat = await self.catalog.typosquat_check(client, env)
+        # read while the plan resolves (the shipped popular data: a few hundred ms)
+        typosquat = asyncio.ensure_future(self.catalog.typosquat_check(client, env))
+        typosquat.add_done_callback(lambda t: t.cancelled() or t.exception())
         kernel = located.kernel_name
 
         async def suggestions() -> list[dict[str, Any]]:
             return await self._suggestions(requirements, kernel, options.index_url)
 
         wants_suggestions = options.suggest and not env.synthetic_env
-        return await self._within_plan_timeout(
-            assess(
-                requirements,
-                env,
-                client,
-                allow_prereleases=options.allow_prereleases,
-                allow_direct_urls=self.config.allow_direct_urls,
-                upgrade=options.upgrade,
-                kernel=kernel,
-                imported_modules=modules,
-                typosquat=typosquat,
-                suggest=suggestions if wants_suggestions else None,
-                timeout=self._resolver_wait,
-                server_prefix=self.locator.server_prefix,
-                slots=self.plan_slots,
-                torch_index_template=self.config.torch_backend_url,
-                backend_client=lambda url: self.indexes.client(env, first_index=url),
+        try:
+            return await self._within_plan_timeout(
+                assess(
+                    requirements,
+                    env,
+                    client,
+                    allow_prereleases=options.allow_prereleases,
+                    allow_direct_urls=self.config.allow_direct_urls,
+                    upgrade=options.upgrade,
+                    kernel=kernel,
+                    imported_modules=modules,
+                    typosquat=typosquat,
+                    suggest=suggestions if wants_suggestions else None,
+                    timeout=self._resolver_wait,
+                    server_prefix=self.locator.server_prefix,
+                    slots=self.plan_slots,
+                    torch_index_template=self.config.torch_backend_url,
+                    backend_client=lambda url: self.indexes.client(env, first_index=url),
+                )
             )
-        )
+        finally:
+            typosquat.cancel()  # done already, unless the plan failed before it was read
 
     def torch_backend_index(self, backend: str | None) -> str | None:
         """The index URL of a PyTorch backend name; BadRequest for a name outside the
@@ -547,6 +556,7 @@ class Core:
         return document(jobs=await self.jobs.history(prefix))
 
     async def close(self) -> None:
+        await self.catalog.close()
         await self.plan_slots.close()
         await self.jobs.runner.close()
         await self.indexes.close()

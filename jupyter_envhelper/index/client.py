@@ -21,13 +21,13 @@ import hashlib
 import json
 import logging
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from packaging.utils import canonicalize_name
 
 from ..errors import EnvHelperError, IndexTimeout, IndexUnavailable, NotFound
@@ -37,6 +37,7 @@ from .config import IndexConfig, ssl_context_from_env
 from .credentials import redact_url, split_credentials
 from .direct import wheel_file_from_url
 from .fetcher import Fetcher, Page
+from .jsonapi import json_api_document
 from .merge import merge_pages
 from .metadata import (
     extract_pkg_info,
@@ -47,6 +48,9 @@ from .metadata import (
 from .models import ClientStats, CoreMetadata, DistributionFile, ProjectPage
 from .pages import ACCEPT, is_json, parse_project_html, parse_project_json, parse_project_list
 from .wheelzip import RangeAnswer, ZipReadError, read_metadata_by_ranges
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +116,13 @@ class IndexClient:
         self.warnings: list[str] = list(self.config.warnings)
         self._no_metadata_hosts: set[str] = set()
         self._pages: dict[str, asyncio.Task[ProjectPage]] = {}  # LRU order
+        self._loaded_at: dict[str, float] = {}  # key -> when its page was asked for
+        # how long a parsed page is given again before the index is asked again: the
+        # page freshness, but never less than a minute (a plan, and the next, are one
+        # view of the index even with page_freshness=0, which revalidates on disk)
+        self.memo_seconds = max(page_freshness, 60.0)
+        # page URL -> (length, hash) of the body parsed, and that page while it lives
+        self._parsed: dict[str, tuple[int, int, weakref.ref[ProjectPage]]] = {}
         self.max_pages = MAX_PAGES
         self._json_docs: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._watchers: list[Callable[[str], None]] = []  # see watch_projects
@@ -159,8 +170,17 @@ class IndexClient:
         for watcher in self._watchers:
             watcher(key)
         task = self._pages.pop(key, None)  # re-inserted last: the most recently used
-        if task is None or (task.done() and task.exception() is not None):
+        now = time.monotonic()
+        if (
+            task is None
+            or (task.done() and task.exception() is not None)
+            # a long-lived client (the server's) asks again once the page is no longer
+            # fresh, so a release published since is seen; unchanged, the parsed page is
+            # given back as it was (see _page_from)
+            or (task.done() and now - self._loaded_at.get(key, now) >= self.memo_seconds)
+        ):
             task = asyncio.ensure_future(self._load_project(key))
+            self._loaded_at[key] = now
         self._pages[key] = task
         if len(self._pages) > self.max_pages:
             self._evict()
@@ -183,6 +203,9 @@ class IndexClient:
         excess = len(self._pages) - self.max_pages
         for old in [k for k, t in self._pages.items() if t.done()][:excess]:
             del self._pages[old]
+            self._loaded_at.pop(old, None)
+        for url in [u for u, (_, _, ref) in self._parsed.items() if ref() is None]:
+            del self._parsed[url]
 
     async def _load_project(self, key: str) -> ProjectPage:
         if self.strategy == "merge":
@@ -207,12 +230,21 @@ class IndexClient:
         if page.status == 404:
             return None
         self._check_status(page.status, url)
+        # the same bytes as the page parsed last time (a 304, or still fresh on disk):
+        # that page again, not a new one (plans memoised on it stay valid)
+        seen = (len(page.body), hash(page.body))
+        known = self._parsed.get(url)
+        if known is not None and known[:2] == seen:
+            again = known[2]()
+            if again is not None:
+                return again
         if is_json(page.content_type):
             result = parse_project_json(page.body, page.url, index_url, key)
         else:
             result = parse_project_html(page.body, page.url, index_url, key)
         for warning in result.warnings:
             self._warn(warning)
+        self._parsed[url] = (*seen, weakref.ref(result))
         return result
 
     async def read_page(self, index_url: str, name: str) -> Page | None:
@@ -279,7 +311,10 @@ class IndexClient:
                 continue
             url = index_url.rstrip("/")[: -len("simple")] + f"pypi/{key}/json"
             try:
-                page = await self._fetcher.get_page(url, "application/json")
+                # read once the plan is made: after every request the resolver waits on
+                page = await self._fetcher.get_page(
+                    url, "application/json", background=True, store_as=_json_api_kept
+                )
             except (IndexUnavailable, IndexTimeout) as exc:
                 self._warn(f"No vulnerability data: {exc.message}")
                 failed = True
@@ -287,13 +322,11 @@ class IndexClient:
             if page.status != 200:
                 continue
             try:
-                data = json.loads(page.body)
+                data = json_api_document(page.body)  # its file lists skipped unread
             except ValueError:
                 self._warn(f"The JSON API of {redact_url(index_url)} sent malformed JSON.")
                 continue
             if isinstance(data, dict):
-                data.pop("releases", None)
-                data.pop("urls", None)
                 return data, False
         return None, failed
 
@@ -380,6 +413,8 @@ class IndexClient:
             return self._metadata[memo_key]
         cache = self._fetcher.cache
         blob_key = self._blob_key(file)
+        if cache and blob_key:
+            await self._fetcher.settled(blob_key)
         cached = (
             await self._fetcher.in_io_thread(cache.get_blob, blob_key)
             if cache and blob_key
@@ -398,7 +433,7 @@ class IndexClient:
                 result = parse_core_metadata(data, file, source)  # type: ignore[arg-type]
                 if cache and blob_key:
                     blob = source.encode() + b"\n" + data
-                    await self._fetcher.in_io_thread(cache.put_blob, blob_key, blob)
+                    self._fetcher.write_behind(blob_key, cache.put_blob, blob_key, blob)
         for warning in result.warnings:
             self._warn(warning)
         self._metadata[memo_key] = result
@@ -413,13 +448,28 @@ class IndexClient:
         return file.direct_url or urlsplit(file.url).hostname in PYPI_FILE_HOSTS
 
     async def _read_metadata(self, file: DistributionFile) -> tuple[bytes | None, str]:
+        ranges: asyncio.Future[tuple[bytes, bool]] | None = None
         if file.has_metadata_file or self._optimistic(file):
-            data = await self._metadata_file(file)
+            if not file.has_metadata_file and urlsplit(file.url).hostname in PYPI_FILE_HOSTS:
+                # a guess: a miss costs a round trip, so the ranges are read meanwhile
+                # (PyPI's file host honours ranges: a miss costs no download)
+                ranges = asyncio.ensure_future(read_metadata_by_ranges(self._get_range, file))
+                ranges.add_done_callback(lambda f: f.cancelled() or f.exception())
+            try:
+                data = await self._metadata_file(file)
+            except BaseException:
+                if ranges is not None:
+                    ranges.cancel()
+                raise
             if data is not None:
+                if ranges is not None:
+                    ranges.cancel()
                 return data, "metadata-file"
         if file.kind == "wheel":
             try:
-                data, whole = await read_metadata_by_ranges(self._get_range, file)
+                data, whole = await (
+                    ranges if ranges is not None else read_metadata_by_ranges(self._get_range, file)
+                )
             except ZipReadError as exc:
                 self._warn(f"Could not read METADATA of {file.filename} by ranges: {exc}.")
             else:
@@ -470,6 +520,12 @@ class IndexClient:
             "stats": self.stats.to_json(),
             "warnings": list(self.warnings),
         }
+
+
+def _json_api_kept(body: bytes) -> bytes:
+    """What the disk cache keeps of a JSON API document: the part read back (without
+    the file lists, most of its size), as JSON."""
+    return json.dumps(json_api_document(body)).encode()
 
 
 def _request_key(name: str) -> str:

@@ -14,29 +14,89 @@ stalled until its timeout).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import importlib
 import logging
 import random
-from collections.abc import Callable, Mapping
+import socket
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import IndexTimeout, IndexUnavailable
 from .cache import DEFAULT_PAGE_FRESHNESS, HttpCache
 from .credentials import host_key, netrc_credentials, redact_url, split_credentials
 from .models import ClientStats
-from .netbackend import quick_transport
 from .wheelzip import RangeAnswer
+
+if TYPE_CHECKING:  # httpx (70 ms of imports) is loaded by the first client made
+    import httpx
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 10.0
 IO_THREADS = 4
+WRITES_WAIT = 30.0  # seconds closing waits for cache writes still under way
+NETRC_RECHECK = 30.0  # seconds before ~/.netrc is read again for a host it lacked
 T = TypeVar("T")
+
+
+def _unknown_host(exc: BaseException) -> bool:
+    """Whether ``exc`` came from a name lookup that says the host does not exist (not
+    "try again later"): the transport raises from the ``socket.gaierror``."""
+    cause = exc.__cause__
+    while cause is not None and not isinstance(cause, socket.gaierror):
+        cause = cause.__cause__
+    codes = {getattr(socket, n, None) for n in ("EAI_NONAME", "EAI_NODATA")} - {None}
+    return cause is not None and cause.errno in codes
+
+
+class Slots:
+    """At most ``size`` requests at once, first come first served, except that a
+    waiting request always goes before every waiting ``background`` one."""
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self._waiting: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
+
+    @contextlib.asynccontextmanager
+    async def hold(self, background: bool = False) -> AsyncIterator[None]:
+        await self._acquire(background)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, background: bool) -> None:
+        if self.free > 0 and not any(self._waiting):
+            self.free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._waiting[1 if background else 0]
+        queue.append(waiter)
+        try:
+            await waiter  # a releasing request hands its slot over (see _release)
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed over, then cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    queue.remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self.free += 1
 
 
 @dataclass
@@ -83,27 +143,60 @@ class Fetcher:
         self.use_netrc = use_netrc
         self.stats = ClientStats()
         self._credentials: dict[str, tuple[str, str]] = {}
-        self._semaphore: asyncio.Semaphore | None = None
+        self._netrc_misses: dict[str, float] = {}  # host key -> when none was found
+        self._writes: dict[str, asyncio.Future[Any]] = {}  # see write_behind
+        self._writer: ThreadPoolExecutor | None = None
+        self._semaphore: Slots | None = None
         self._io: ThreadPoolExecutor | None = None
+        self._making: asyncio.Future[httpx.AsyncClient] | None = None
 
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            transport, timeout, connect_timeout, max_concurrency, verify = self._client_options
-            if callable(verify):
-                verify = verify()
-            limits = httpx.Limits(max_connections=max_concurrency * 2)
-            if transport is None:  # httpx's own, with cheap idle-connection checks
-                transport = quick_transport(verify=verify, limits=limits, trust_env=True)
-            self._client = httpx.AsyncClient(
-                transport=transport,
-                timeout=httpx.Timeout(timeout, connect=connect_timeout),
-                limits=limits,
-                follow_redirects=True,
-                trust_env=True,
-                verify=verify,  # type: ignore[arg-type]
-                headers={"User-Agent": "jupyter-envhelper"},
-            )
+            self._client = self._new_client()
+        return self._client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        import httpx
+
+        from .threaded import ThreadedTransport, shared_context
+
+        transport, timeout, connect_timeout, max_concurrency, verify = self._client_options
+        if transport is None:  # one context per process for these CA settings
+            verify = shared_context(verify)  # type: ignore[arg-type]
+        elif callable(verify):
+            verify = verify()
+        limits = httpx.Limits(max_connections=max_concurrency * 2)
+        if transport is None:  # bodies read by http.client on worker threads
+            transport = ThreadedTransport(verify=verify, max_connections=max_concurrency)  # type: ignore[arg-type]
+        else:
+            with contextlib.suppress(ImportError):  # what httpcore imports on its first request
+                importlib.import_module("anyio._backends._asyncio")
+        return httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=limits,
+            follow_redirects=True,
+            trust_env=True,
+            verify=verify,  # type: ignore[arg-type]
+            headers={"User-Agent": "jupyter-envhelper"},
+        )
+
+    async def ready_client(self) -> httpx.AsyncClient:
+        """``client``, made in an I/O thread the first time: loading the CA bundle is
+        tens of milliseconds of CPU that must not stall the server's event loop."""
+        if self._client is None:
+            if self._making is None:  # the first request makes it; the others wait
+                self._making = asyncio.ensure_future(self.in_io_thread(self._new_client))
+            making = self._making
+            try:
+                made = await asyncio.shield(making)
+            except BaseException:
+                if making.done() and self._making is making:
+                    self._making = None  # the next request tries again
+                raise
+            if self._client is None:
+                self._client = made
         return self._client
 
     async def in_io_thread(self, function: Callable[..., T], *args: Any) -> T:
@@ -126,22 +219,61 @@ class Fetcher:
         return clean
 
     def _auth(self, url: str) -> httpx.BasicAuth | None:
+        import httpx
+
         key = host_key(url)
         credentials = self._credentials.get(key)
         if credentials is None and self.use_netrc:
-            host = httpx.URL(url).host
-            credentials = netrc_credentials(host)
-            if credentials is not None:
-                self._credentials[key] = credentials
+            # a host without netrc credentials is looked up again only after a while
+            # (each look is a stat of ~/.netrc: hundreds per plan otherwise)
+            missed = self._netrc_misses.get(key)
+            if missed is None or time.monotonic() - missed > NETRC_RECHECK:
+                host = httpx.URL(url).host
+                credentials = netrc_credentials(host)
+                if credentials is not None:
+                    self._credentials[key] = credentials
+                    self._netrc_misses.pop(key, None)
+                else:
+                    self._netrc_misses[key] = time.monotonic()
         return httpx.BasicAuth(*credentials) if credentials else None
 
+    def write_behind(self, key: str, function: Callable[..., Any], *args: Any) -> None:
+        """Run a cache write on the I/O threads without waiting for it: an answer is
+        used at once, its copy on disk follows. ``settled(key)`` waits for the write
+        of ``key``; closing waits for them all."""
+        if self._writer is None:  # its own thread: reads never wait behind writes
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="envhelper-cache-write")
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._writer, functools.partial(function, *args))
+        self._writes[key] = future
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            if self._writes.get(key) is finished:
+                del self._writes[key]
+            if not finished.cancelled():
+                finished.exception()  # a cache that cannot write is only slower
+
+        future.add_done_callback(done)
+
+    async def settled(self, key: str) -> None:
+        """Wait for a pending ``write_behind`` of ``key`` (so it is read back, not missed)."""
+        pending = self._writes.get(key)
+        if pending is not None:
+            await asyncio.wait([pending])
+
     async def aclose(self) -> None:
+        if self._writes:  # what was fetched reaches the disk cache before the threads go
+            await asyncio.wait(list(self._writes.values()), timeout=WRITES_WAIT)
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+        self._making = None
         if self._io is not None:
             self._io.shutdown(wait=False, cancel_futures=True)
             self._io = None
+        if self._writer is not None:
+            self._writer.shutdown(wait=False, cancel_futures=True)
+            self._writer = None
 
     # -- the one request path ----------------------------------------------------------
     async def request(
@@ -151,14 +283,19 @@ class Fetcher:
         *,
         total_timeout: float | None = None,
         method: str = "GET",
+        background: bool = False,
     ) -> httpx.Response:
         """GET (or ``method``) ``url`` with retries; 2xx/3xx/4xx (not 429) are returned.
 
         Each attempt may take ``total_timeout`` seconds from start to last byte
-        (default: the fetcher's); ``timeout`` bounds each wait for bytes within it."""
+        (default: the fetcher's); ``timeout`` bounds each wait for bytes within it.
+        A ``background`` request (what a plan only reads once resolved) waits for a
+        free slot behind every other waiting request."""
+        import httpx
+
         limit = total_timeout if total_timeout is not None else self.total_timeout
         if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.max_concurrency)
+            self._semaphore = Slots(self.max_concurrency)
         shown = redact_url(url)
         attempt = 0
         while True:
@@ -166,9 +303,10 @@ class Fetcher:
             problem: str
             retry_after: float | None = None
             try:
-                async with self._semaphore:
+                client = await self.ready_client()
+                async with self._semaphore.hold(background):
                     response = await asyncio.wait_for(
-                        self.client.request(
+                        client.request(
                             method, url, headers=dict(headers or {}), auth=self._auth(url)
                         ),
                         limit,
@@ -183,6 +321,11 @@ class Fetcher:
                 ) from None
             except httpx.TransportError as exc:
                 problem = f"could not connect ({type(exc).__name__})"
+                if _unknown_host(exc):  # asking again will not make the name known
+                    raise IndexUnavailable(
+                        f"The package index {problem} for {shown}: its host name is not "
+                        "known here. Check the index URL, or the network's name service."
+                    ) from None
             except httpx.InvalidURL:
                 raise IndexUnavailable(f"The index URL {shown} is not valid.") from None
             else:
@@ -205,7 +348,19 @@ class Fetcher:
             await asyncio.sleep(delay)
 
     # -- pages, with the cache -----------------------------------------------------------
-    async def get_page(self, url: str, accept: str, *, total_timeout: float | None = None) -> Page:
+    async def get_page(
+        self,
+        url: str,
+        accept: str,
+        *,
+        total_timeout: float | None = None,
+        background: bool = False,
+        store_as: Callable[[bytes], bytes] | None = None,
+    ) -> Page:
+        """The page at ``url``, from the disk cache while fresh. ``store_as``: what of
+        a new answer's body the cache keeps (the part a caller reads back), in its
+        place; the answer itself is returned whole."""
+        await self.settled(f"{accept}\n{url}")
         entry = await self.in_io_thread(self.cache.load, url, accept) if self.cache else None
         if entry is not None and entry.is_fresh(self.page_freshness):
             self.stats.cache_hits += 1
@@ -217,12 +372,14 @@ class Fetcher:
                 from_cache=True,
             )
         headers = {"Accept": accept, **(entry.validators() if entry else {})}
-        response = await self.request(url, headers, total_timeout=total_timeout)
+        response = await self.request(
+            url, headers, total_timeout=total_timeout, background=background
+        )
         final = str(response.url)
         if response.status_code == 304 and entry is not None and self.cache is not None:
             self.stats.revalidated += 1
             fresh_headers = {k.lower(): v for k, v in response.headers.items()}
-            await self.in_io_thread(self.cache.refresh, entry, accept, fresh_headers)
+            self.write_behind(f"{accept}\n{url}", self.cache.refresh, entry, accept, fresh_headers)
             return Page(
                 200,
                 entry.headers.get("x-final-url", final),
@@ -234,8 +391,26 @@ class Fetcher:
         if response.status_code == 200 and self.cache is not None:
             kept = {k.lower(): v for k, v in response.headers.items()}
             kept["x-final-url"] = final
-            await self.in_io_thread(self.cache.store, url, accept, 200, kept, response.content)
+            key = f"{accept}\n{url}"
+            body = response.content
+            if store_as is None:
+                self.write_behind(key, self.cache.store, url, accept, 200, kept, body)
+            else:
+                self.write_behind(key, self._store_part, url, accept, kept, body, store_as)
         return Page(response.status_code, final, response.content, content_type)
+
+    def _store_part(
+        self,
+        url: str,
+        accept: str,
+        headers: dict[str, str],
+        body: bytes,
+        part: Callable[[bytes], bytes],
+    ) -> None:
+        assert self.cache is not None
+        with contextlib.suppress(ValueError):  # else kept whole: the reader says what is wrong
+            body = part(body)
+        self.cache.store(url, accept, 200, headers, body)
 
     # -- files -----------------------------------------------------------------------------
     async def get_bytes(self, url: str, *, total_timeout: float | None = None) -> tuple[int, bytes]:

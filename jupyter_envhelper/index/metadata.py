@@ -9,8 +9,6 @@ skipped; all of them are recorded in ``warnings`` and in ``repaired_requires_dis
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import io
 import re
 import tarfile
@@ -45,16 +43,72 @@ def lenient_requirement(text: str) -> Requirement | None:
         return None
 
 
-def _one(message: email.message.Message, key: str) -> str | None:
+# What the standard library's feedparser (policy compat32, headers only) takes for a
+# header or continuation line, and its line ends.
+_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+class Headers:
+    """The header fields of core metadata, read as ``email.parser.Parser(policy=
+    compat32).parsestr(text, headersonly=True)`` reads them (the same fields and
+    values, malformed lines skipped the same way) without reading the body that
+    follows them (the long description, line by line: most of that parser's time)."""
+
+    def __init__(self, text: str) -> None:
+        lines: list[str] = []
+        for found in _LINE.finditer(text):
+            line = found.group()
+            if _HEADER_LINE.match(line) is None:
+                break  # the blank line, or the body without one
+            lines.append(line)
+        self.fields: list[tuple[str, str]] = []
+        name = ""
+        value: list[str] = []
+        last = len(lines) - 1
+        for number, line in enumerate(lines):
+            if line[0] in " \t":
+                if name:
+                    value.append(line)
+                continue  # a continuation with nothing to continue: ignored
+            if name:
+                self._add(value)
+                name, value = "", []
+            if line.startswith("From "):
+                if number == last:
+                    return  # the first line of a body
+                continue  # an envelope line: not a field
+            colon = line.find(":")
+            if colon == 0:
+                continue  # no field name
+            name, value = line[:colon], [line]
+        if name:
+            self._add(value)
+
+    def _add(self, lines: list[str]) -> None:
+        name, value = lines[0].split(":", 1)
+        value = value.lstrip(" \t") + "".join(lines[1:])
+        self.fields.append((name.lower(), value.rstrip("\r\n")))
+
+    def get(self, key: str) -> str | None:
+        key = key.lower()
+        return next((v for k, v in self.fields if k == key), None)
+
+    def get_all(self, key: str) -> list[str]:
+        key = key.lower()
+        return [v for k, v in self.fields if k == key]
+
+
+def _one(message: Headers, key: str) -> str | None:
     value = message.get(key)
     if value is None:
         return None
-    text = str(value).strip()
+    text = value.strip()
     return text if text and text.upper() != "UNKNOWN" else None
 
 
-def _all(message: email.message.Message, key: str) -> list[str]:
-    return [str(v).strip() for v in message.get_all(key) or [] if str(v).strip()]
+def _all(message: Headers, key: str) -> list[str]:
+    return [v.strip() for v in message.get_all(key) if v.strip()]
 
 
 def parse_core_metadata(
@@ -62,7 +116,7 @@ def parse_core_metadata(
 ) -> CoreMetadata:
     """Parse ``data`` (RFC 822-style core metadata) read for ``file``."""
     text = data.decode("utf-8", errors="replace")
-    message = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
+    message = Headers(text)
     warnings: list[str] = []
     name = _one(message, "Name") or file.project
     if canonicalize_name(name) != file.project:

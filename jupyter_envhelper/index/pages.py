@@ -192,6 +192,51 @@ def _wheel_head(head: str, project: str) -> Version | None:
     return cached_version(parts[1])
 
 
+# A page's entries stay in memory as long as the page (a server keeps hundreds, of
+# up to tens of thousands of files each): as JSON made them, an entry is seven objects
+# (two one-key dicts among them, {"sha256": ...}) and most of a plan's memory. The
+# usual entry is packed into one string; ``_make`` unpacks the few a plan reads.
+_SEP = "\x00"
+_TAIL = "\x01"  # the URL ends with the file name, which is not repeated
+
+
+def _pack(filename: str, href: str, hashes: Any, upload: Any, meta: Any) -> str | None:
+    """``filename``, ``href``, the sha256 of ``hashes``, ``upload`` and ``meta`` (as
+    ``_metadata_hashes`` reads it) as one string; None for anything unusual (another
+    hash, a value of another type, a separator in a value): kept as it came."""
+    if type(hashes) is dict and len(hashes) == 1 and type(hashes.get("sha256")) is str:
+        digest = hashes["sha256"]
+    elif hashes is None:
+        digest = ""
+    else:
+        return None
+    if upload is None:
+        upload = ""
+    elif type(upload) is not str:
+        return None
+    if meta is None or meta is False:
+        meta = ""
+    elif meta is True:
+        meta = "true"
+    elif type(meta) is dict and len(meta) == 1 and type(meta.get("sha256")) is str:
+        meta = f"sha256={meta['sha256']}"
+    elif type(meta) is not str:
+        return None
+    if _TAIL in href:
+        return None
+    if href.endswith(filename) and len(href) > len(filename):
+        href = href[: -len(filename)] + _TAIL
+    packed = _SEP.join((filename, href, digest, upload, meta))
+    return packed if packed.count(_SEP) == 4 else None
+
+
+def _unpack(packed: str) -> tuple[str, str, dict[str, str] | None, str | None, str]:
+    filename, href, digest, upload, meta = packed.split(_SEP)
+    if href.endswith(_TAIL):
+        href = href[:-1] + filename
+    return filename, href, {"sha256": digest} if digest else None, upload or None, meta
+
+
 class LazyEntries:
     """A page's file entries, checked but not yet ``DistributionFile``s (see
     ``ProjectPage``). Each entry keeps the few values a file is made of."""
@@ -220,6 +265,7 @@ class LazyEntries:
         heads: dict[str, Version | None] = {}
         tag_memo: dict[str, frozenset[Tag] | None] = {}
         rp_memo: dict[Any, bool] = {None: True}
+        rp_same: dict[str, str] = {}
         project = self.project
         for entry in entries:
             if type(entry) is not dict:
@@ -250,6 +296,8 @@ class LazyEntries:
                 else:
                     quick = _quick_name(filename, project)
             rp_text = get("requires-python")
+            if type(rp_text) is str:  # one string per distinct text, not one per file
+                rp_text = rp_same.setdefault(rp_text, rp_text)
             if quick is not None:
                 valid = rp_memo.get(rp_text)
                 if valid is None:
@@ -272,22 +320,16 @@ class LazyEntries:
                 by_version[version] = [len(out)]
             else:
                 positions.append(len(out))
-            out.append(
-                (
-                    filename,
-                    href,
-                    base,
-                    rp_text,
-                    get("yanked", False),
-                    get("hashes"),
-                    get("size"),
-                    get("upload-time"),
-                    get("core-metadata", get("dist-info-metadata")),
-                    version,
-                    kind,
-                    tags,
-                )
-            )
+            hashes = get("hashes")
+            upload = get("upload-time")
+            meta = get("core-metadata", get("dist-info-metadata"))
+            packed = _pack(str(filename), str(href), hashes, upload, meta)  # both str here
+            if packed is not None:
+                out.append((packed, base, rp_text, get("yanked", False), get("size"), *quick))
+            else:
+                raw = (filename, href, base, rp_text, get("yanked", False), hashes,
+                       get("size"), upload, meta, version, kind, tags)  # fmt: skip
+                out.append(self._make(raw))
 
     def done(self) -> LazyEntries:
         self._versions = sorted(self._by_version, reverse=True)
@@ -316,8 +358,12 @@ class LazyEntries:
         return file
 
     def _make(self, raw: tuple[Any, ...]) -> DistributionFile:
-        (filename, href, base, rp_text, yanked_value, hashes, size, upload, meta) = raw[:9]
-        version, kind, tags = raw[9:]
+        if len(raw) == 8:  # packed (_pack)
+            packed, base, rp_text, yanked_value, size, version, kind, tags = raw
+            filename, href, hashes, upload, meta = _unpack(packed)
+        else:
+            (filename, href, base, rp_text, yanked_value, hashes, size, upload, meta) = raw[:9]
+            version, kind, tags = raw[9:]
         url = href if href.startswith(("https://", "http://")) else urljoin(base, href)
         hashes = dict(hashes) if isinstance(hashes, dict) else {}
         if "#" in url:
@@ -354,7 +400,10 @@ class LazyEntries:
         return [self._file(i) for i in self._by_version.get(version, ())]
 
     def filenames(self) -> list[str]:
-        return [e.filename if isinstance(e, DistributionFile) else e[0] for e in self._entries]
+        return [
+            e.filename if isinstance(e, DistributionFile) else e[0].partition(_SEP)[0]
+            for e in self._entries
+        ]
 
     def build_all(self) -> list[DistributionFile]:
         return [self._file(i) for i in range(len(self._entries))]

@@ -106,26 +106,61 @@ def _zip64_values(extra: bytes, wanted: int) -> list[int]:
     return []
 
 
+def _entry_at(directory: bytes, pos: int) -> tuple[_Entry, int]:
+    """The central directory record at ``pos``, and where the next one starts."""
+    fields = struct.unpack_from("<4sHHHHHHIIIHHHHHII", directory, pos)
+    method, csize, usize = fields[4], fields[8], fields[9]
+    name_len, extra_len, comment_len, offset = fields[10], fields[11], fields[12], fields[16]
+    name = directory[pos + 46 : pos + 46 + name_len].decode("utf-8", errors="replace")
+    extra = directory[pos + 46 + name_len : pos + 46 + name_len + extra_len]
+    big = [v for v in (usize, csize, offset) if v == _MASK32]
+    if big:
+        values = iter(_zip64_values(extra, len(big)))
+        usize = next(values, usize) if usize == _MASK32 else usize
+        csize = next(values, csize) if csize == _MASK32 else csize
+        offset = next(values, offset) if offset == _MASK32 else offset
+    entry = _Entry(name, method, csize, usize, offset, extra_len)
+    return entry, pos + 46 + name_len + extra_len + comment_len
+
+
 def _parse_directory(directory: bytes) -> list[_Entry]:
     entries = []
     pos = 0
     while pos + 46 <= len(directory) and directory[pos : pos + 4] == _CENTRAL:
-        fields = struct.unpack_from("<4sHHHHHHIIIHHHHHII", directory, pos)
-        method, csize, usize = fields[4], fields[8], fields[9]
-        name_len, extra_len, comment_len, offset = fields[10], fields[11], fields[12], fields[16]
-        name = directory[pos + 46 : pos + 46 + name_len].decode("utf-8", errors="replace")
-        extra = directory[pos + 46 + name_len : pos + 46 + name_len + extra_len]
-        big = [v for v in (usize, csize, offset) if v == _MASK32]
-        if big:
-            values = iter(_zip64_values(extra, len(big)))
-            usize = next(values, usize) if usize == _MASK32 else usize
-            csize = next(values, csize) if csize == _MASK32 else csize
-            offset = next(values, offset) if offset == _MASK32 else offset
-        entries.append(_Entry(name, method, csize, usize, offset, extra_len))
-        pos += 46 + name_len + extra_len + comment_len
+        entry, pos = _entry_at(directory, pos)
+        entries.append(entry)
     if not entries:
         raise ZipReadError("empty or unreadable central directory")
     return entries
+
+
+_MEMBER = b".dist-info/METADATA"
+_LONGEST_NAME = 4096  # how far before a match its record may start
+
+
+def _metadata_entries(directory: bytes) -> list[_Entry] | None:
+    """The ``*.dist-info/METADATA`` records of a central directory, in its order,
+    found by their names instead of by reading every record (a big wheel has tens
+    of thousands); None when a match does not sit in a record as expected (then the
+    whole directory is read)."""
+    found = []
+    at = directory.find(_MEMBER)
+    while at >= 0:
+        end = at + len(_MEMBER)
+        # the record whose name ends here starts 46 bytes before its name
+        start = directory.rfind(_CENTRAL, max(0, at - 46 - _LONGEST_NAME), at - 45)
+        while start >= 0:
+            (name_len,) = struct.unpack_from("<H", directory, start + 28)
+            if start + 46 + name_len == end:
+                break
+            start = directory.rfind(_CENTRAL, max(0, at - 46 - _LONGEST_NAME), start)
+        if start < 0:
+            return None  # not the end of a record's name: read them all
+        entry, _next = _entry_at(directory, start)
+        if is_metadata_member(entry.name):
+            found.append(entry)
+        at = directory.find(_MEMBER, end)
+    return found
 
 
 def _inflate(entry: _Entry, raw: bytes) -> bytes:
@@ -133,12 +168,38 @@ def _inflate(entry: _Entry, raw: bytes) -> bytes:
         return raw
     if entry.method == 8:
         try:
-            inflater = zlib.decompressobj(-15)
-            data = inflater.decompress(raw, MAX_METADATA_BYTES)
+            return _inflate_headers(raw)
         except zlib.error as exc:
             raise ZipReadError(f"METADATA does not inflate: {exc}") from None
-        return data
     raise ZipReadError(f"METADATA uses compression method {entry.method}")
+
+
+# A blank line (any mix of line ends) ends the header fields, all that is read of
+# METADATA; what follows is the long description, often most of it.
+_BLANK = (b"\n\n", b"\r\r", b"\n\r")
+_STEP = 16 * 1024
+
+
+def _inflate_headers(raw: bytes) -> bytes:
+    """Inflate ``raw`` up to the end of its header fields (at most MAX_METADATA_BYTES):
+    the same bytes as inflating it all, cut after the first blank line."""
+    inflater = zlib.decompressobj(-15)
+    pieces: list[bytes] = []
+    size = 0
+    data = raw
+    last = b""
+    while size < MAX_METADATA_BYTES:
+        piece = inflater.decompress(data, min(_STEP, MAX_METADATA_BYTES - size))
+        data = inflater.unconsumed_tail
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+        seen = last + piece
+        if any(blank in seen for blank in _BLANK):
+            break
+        last = piece[-2:]
+    return b"".join(pieces)
 
 
 async def read_metadata_by_ranges(fetch: RangeFetch, file: DistributionFile) -> tuple[bytes, bool]:
@@ -154,8 +215,11 @@ async def read_metadata_by_ranges(fetch: RangeFetch, file: DistributionFile) -> 
         directory = window.get(cd_offset, cd_size)
         if directory is None:
             raise ZipReadError("the server did not send the central directory asked for")
-    entries = {e.name: e for e in _parse_directory(directory)}
-    chosen = pick_metadata_member([n for n in entries if is_metadata_member(n)], file)
+    candidates = _metadata_entries(directory)
+    if not candidates:  # none found by name (or unsure): every record, as zipfile would
+        candidates = [e for e in _parse_directory(directory) if is_metadata_member(e.name)]
+    entries = {e.name: e for e in candidates}
+    chosen = pick_metadata_member(list(entries), file)
     if chosen is None:
         raise ZipReadError("no .dist-info/METADATA in the wheel")
     entry = entries[chosen]

@@ -1,10 +1,11 @@
 """The durable record of every job: a small sqlite database (stdlib ``sqlite3``).
 
 WAL mode, ``synchronous=NORMAL``, one short transaction per write, a new connection
-per operation (so threads and processes never share one): a crash loses at most the
-last write, never the file. A job is written when it starts (state ``running``) and
-again when it ends; a row still ``running`` whose environment lock is free belongs
-to a process that died, and ``mark_interrupted`` says so.
+per operation (so threads and processes never share one; one more is only held open,
+see ``__init__``): a crash loses at most the last write, never the file. A job is
+written when it starts (state ``running``) and again when it ends; a row still
+``running`` whose environment lock is free belongs to a process that died, and
+``mark_interrupted`` says so.
 
 Stored per job: id, environment prefix and interpreter, kind, state, times, the
 request, the plan JSON, before- and after-snapshots, the outcome and a redacted log
@@ -14,6 +15,7 @@ tail. Job ids come from sqlite (``AUTOINCREMENT``), unique across processes.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import sqlite3
@@ -58,6 +60,25 @@ class History:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+        # Held open, never used: when the last connection to a WAL database closes,
+        # sqlite checkpoints the log into the file and syncs it, which made every
+        # write (a connection each) cost 20-40 ms on a slow disk and a job's start
+        # and end wait for it. With this one open, a write is a log append again;
+        # the log is still checkpointed as it grows, and when this closes.
+        self._keeper: sqlite3.Connection | None = sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+        )
+        self._keeper.execute("SELECT 1 FROM jobs LIMIT 1").fetchall()
+
+    def close(self) -> None:
+        """Let go of the kept connection (the log is checkpointed into the file)."""
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

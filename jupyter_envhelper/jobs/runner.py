@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import os
 import shutil
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ class JobRunner:
         self._check_allowed(env)
         backend = self._backend(env, index_urls)
         self._check_space(plan, env)
-        lock = EnvironmentLock(self.config.locks, env.prefix)
+        lock = EnvironmentLock(self.config.locks, self._lock_key(env))
         lock.acquire()
         try:
             current = await self._probe(python, fresh=False)
@@ -254,6 +255,7 @@ class JobRunner:
                 event.set()
         if self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self.store.close()
 
     def _backend(
         self, env: Environment, index_urls: Sequence[str], preference: Preference | None = None
@@ -301,12 +303,8 @@ class JobRunner:
             )
         need = int(size * self.config.unpack_factor) + self.config.min_free_bytes
         where = (env.data.get("paths") or {}).get("purelib") or env.prefix or "."
-        probe_dir = where
-        while probe_dir and not os.path.exists(probe_dir):
-            probe_dir = os.path.dirname(probe_dir)
-        try:
-            free = shutil.disk_usage(probe_dir or ".").free
-        except OSError:
+        free = self._free_bytes(env, where)
+        if free is None:
             return
         if need > free:
             raise Refused(
@@ -316,6 +314,35 @@ class JobRunner:
                 "often helps) and try again.",
                 reason="no-space",
             )
+
+    def _lock_key(self, env: Environment) -> str:
+        """What this process's lock file for ``env`` is keyed by: its prefix."""
+        return env.prefix or ""
+
+    def _free_bytes(self, env: Environment, where: str) -> int | None:
+        """Free bytes on the file system of ``where`` (its nearest existing folder);
+        None when that cannot be told."""
+        probe_dir = where
+        while probe_dir and not os.path.exists(probe_dir):
+            probe_dir = os.path.dirname(probe_dir)
+        try:
+            return shutil.disk_usage(probe_dir or ".").free
+        except OSError:
+            return None
+
+    async def _problems(
+        self,
+        env: Environment,
+        touched: Collection[str],
+        before: list[dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """``before_problems`` of ``env`` (``before`` given: ``verify_environment``),
+        reading its files here, off the loop (a remote runner reads them where they are)."""
+        if before is None:
+            return await asyncio.to_thread(before_problems, env, touched)
+        return await asyncio.to_thread(
+            functools.partial(verify_environment, env, before=before, touched=touched)
+        )
 
     @staticmethod
     def _check_unchanged(planned: Environment, current: Environment) -> None:
@@ -356,23 +383,39 @@ class JobRunner:
         # Read before anything runs: the files on disk are what is compared afterwards,
         # so reading them after the job would call its own damage "preexisting".
         planned = {a.canonical_name for a in plan.actions}
-        problems_before = await asyncio.to_thread(before_problems, current, planned)
-        await asyncio.to_thread(self.store.mark_interrupted, prefix)
-        # How each distribution got there (index URL) is known from our own last job.
-        last = await asyncio.to_thread(self.store.list, prefix, limit=1)
-        previous = snapshot_from_json(last[0].get("after")) if last else None
-        before = snapshot_of(current, None, previous)
-        job_id = await asyncio.to_thread(
-            self.store.create,
-            prefix=prefix,
-            interpreter=current.executable or "",
-            kind=kind,
-            request=dict(request or {}),
-            plan=plan.to_json(),
-            before=snapshot_to_json(before),
-            backend=backend.name,
-            undo_of=undo_of,
-        )
+
+        def record() -> tuple[int, Snapshot]:
+            # one worker thread for the history's three steps (each hand-off to a
+            # thread and back costs milliseconds, a job's start is on the user's clock)
+            self.store.mark_interrupted(prefix)
+            # How each distribution got there (index URL) is known from our own last job.
+            last = self.store.list(prefix, limit=1)
+            previous = snapshot_from_json(last[0].get("after")) if last else None
+            before = snapshot_of(current, None, previous)
+            job_id = self.store.create(
+                prefix=prefix,
+                interpreter=current.executable or "",
+                kind=kind,
+                request=dict(request or {}),
+                plan=plan.to_json(),
+                before=snapshot_to_json(before),
+                backend=backend.name,
+                undo_of=undo_of,
+            )
+            return job_id, before
+
+        # the files are read while the history is written: neither needs the other
+        recording = asyncio.ensure_future(asyncio.to_thread(record))
+        try:
+            problems_before = await self._problems(current, planned)
+        except BaseException:
+            with contextlib.suppress(Exception):  # no job runs: its row says so
+                written, _ = await recording
+                await asyncio.to_thread(
+                    self.store.update, written, state="failed", ended=time.time()
+                )
+            raise
+        job_id, before = await recording
         lock.set_holder(job_id)
         self._problems_before[job_id] = problems_before
         if hooks is not None:
@@ -580,9 +623,7 @@ class JobRunner:
                 canonicalize_name(c.name) for c in diff_snapshots(job.before, after_snapshot)
             }
             earlier = self._problems_before.pop(job.id, [])  # read in _start
-            problems = await asyncio.to_thread(
-                functools.partial(verify_environment, after, before=earlier, touched=touched)
-            )
+            problems = await self._problems(after, touched, before=earlier)
             if state == "succeeded":
                 differences = compare_with_plan(job.plan, after)
         except ProbeError as exc:

@@ -1647,7 +1647,21 @@ def main() -> None:
         stream.write(data)
     sys.stdout.flush()
     if "--bytecode" in sys.argv[1:-1]:
-        _write_bytecode(sys.argv[sys.argv.index("--bytecode") + 1])
+        target = sys.argv[sys.argv.index("--bytecode") + 1]
+        if hasattr(os, "fork") and not os.path.exists(target):
+            # the answer is out: the caller need not wait for the compiling (~50 ms),
+            # so a child writes the file once this process has exited
+            sys.stderr.flush()
+            if os.fork() != 0:
+                os._exit(0)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)  # the caller's pipes end with this process
+            try:
+                _write_bytecode(target)
+            finally:
+                os._exit(0)
+        _write_bytecode(target)
 
 
 def _write_bytecode(target: str) -> None:

@@ -11,8 +11,7 @@ target's marker environment, extras included). A project the user named by URL
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import overload
+from functools import lru_cache
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -23,16 +22,11 @@ from packaging.version import InvalidVersion, Version
 from ..environment import Distribution, Environment
 from ..errors import NotFound
 from ..index import CoreMetadata, DistributionFile, ProjectPage, redact_url
-from .candidates import (
-    Candidate,
-    ExtrasCandidate,
-    PythonCandidate,
-    ReleaseCandidate,
-    version_order,
-)
+from .candidates import Candidate, ExtrasCandidate, PythonCandidate, ReleaseCandidate
 from .constraints import ResolverPolicy
 from .direct import DirectWheel
 from .fetching import IndexBridge
+from .memo import PlanMemo, Release, Releases, memo_for, release_order
 from .requirements import (
     PYTHON_IDENTIFIER,
     PythonRequirement,
@@ -42,89 +36,7 @@ from .requirements import (
     split_identifier,
 )
 
-
-@dataclass(frozen=True)
-class Release:
-    """One version on the index, as the target sees it."""
-
-    version: Version
-    file: DistributionFile | None  # the best usable file; None when none is usable
-    excluded: str | None = None  # "requires-python" | "no-compatible-file"
-    requires_python: str | None = None  # of the newest file excluded for Python
-
-    @property
-    def usable(self) -> bool:
-        return self.file is not None
-
-    @property
-    def yanked(self) -> bool:
-        return self.file is not None and self.file.yanked
-
-
-class Releases(Sequence[Release]):
-    """A page's releases for one target, newest first (``release_order``), worked out
-    lazily and kept. Iterating stops making releases where the caller stops; ``len``,
-    indexing and ``bool`` work as on a list (``len`` and indexing work them all out)."""
-
-    def __init__(self, factory: Factory, page: ProjectPage) -> None:
-        self.factory = factory
-        self.page = page
-        # versions grouped by public version, newest first; the order within a group
-        # depends on the files (release_order), so a group is decided as a whole
-        groups: dict[Version, list[Version]] = {}
-        for version in page.all_versions():
-            groups.setdefault(Version(version.public) if version.local else version, []).append(
-                version
-            )
-        self._groups = sorted(groups.items(), key=lambda item: item[0], reverse=True)
-        self._done: list[Release] = []
-        self._next_group = 0
-
-    def _more(self) -> bool:
-        if self._next_group >= len(self._groups):
-            return False
-        _, versions = self._groups[self._next_group]
-        self._next_group += 1
-        made = [self.factory.release_for(v, self.page.files_for(v)) for v in versions]
-        made.sort(key=release_order, reverse=True)
-        self._done.extend(made)
-        return True
-
-    def __iter__(self) -> Iterator[Release]:
-        position = 0
-        while True:
-            while position >= len(self._done):
-                if not self._more():
-                    return
-            yield self._done[position]
-            position += 1
-
-    def _all(self) -> list[Release]:
-        while self._more():
-            pass
-        return self._done
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __bool__(self) -> bool:
-        return bool(self._done) or any(True for _ in self)
-
-    @overload
-    def __getitem__(self, index: int) -> Release: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Release]: ...
-
-    def __getitem__(self, index: int | slice) -> Release | list[Release]:
-        if isinstance(index, int) and index >= 0:
-            while index >= len(self._done) and self._more():
-                pass
-            return self._done[index]
-        return self._all()[index]
-
-    def __repr__(self) -> str:
-        return f"Releases({self.page.name!r}, {len(self._done)} of {self.page.file_count} files)"
+__all__ = ["Factory", "Release", "Releases", "release_order", "requirement_texts"]
 
 
 class Factory:
@@ -137,22 +49,28 @@ class Factory:
         upgrade: Iterable[str] = (),
         direct: Mapping[str, DirectWheel] | None = None,
         policy: ResolverPolicy | None = None,
+        memo: PlanMemo | None = None,
     ) -> None:
+        """``memo``: what earlier plans with the same client worked out (``memo.py``;
+        default: the client's own)."""
         self.env = env
         # the target's constraints, binary formats and pre-release setting (constraints.py)
         self.policy = policy or ResolverPolicy()
         self.bridge = bridge
         self.allow_prereleases = allow_prereleases
         self.upgrade = frozenset(canonicalize_name(n) for n in upgrade)
-        self.python = Version(env.python_version)
+        self.memo = memo if memo is not None else memo_for(bridge.client)
+        # which files fit, and each page's releases for this target: shared by every
+        # plan of this client for the same target (memo.py)
+        self.files = self.memo.file_filter(env, self.policy)
+        self.python = self.files.python
         self.markers = env.markers
-        self.tag_ranks: dict[Tag, int] = {t: i for i, t in enumerate(env.supported_tags())}
+        self.tag_ranks: dict[Tag, int] = self.files.tag_ranks
+        self.marker_memo = self.memo.marker_memo(self.markers)
         self.not_found: dict[str, str] = {}  # canonical name -> message
         self.warnings: list[str] = []
         self.display_names: dict[str, str] = {}
         self.direct: dict[str, DirectWheel] = dict(direct or {})  # canonical name -> wheel
-        self._releases: dict[str, Releases] = {}
-        self._python_ok: dict[str, bool] = {}
         self._dependencies: dict[tuple[str, str, frozenset[str]], list[ResolverRequirement]] = {}
         # canonical name -> {parent's canonical name: the first such parent, "top 1.0"}:
         # how a conflict deep in the graph is traced back to what the user asked for.
@@ -161,48 +79,22 @@ class Factory:
     # -- files and releases ---------------------------------------------------------------
     def file_rank(self, file: DistributionFile) -> tuple[int, int] | None:
         """(0, tag rank) for a usable wheel, (1, 0) for an sdist, None when unusable."""
-        if file.kind == "sdist":
-            return (1, 0)
-        ranks = [self.tag_ranks[t] for t in file.tags if t in self.tag_ranks]
-        return (0, min(ranks)) if ranks else None
+        return self.files.file_rank(file)
 
     def python_ok(self, file: DistributionFile) -> bool:
-        rp = file.requires_python
-        if rp is None:
-            return True
-        text = file.requires_python_text or str(rp)
-        ok = self._python_ok.get(text)
-        if ok is None:  # one check per distinct Requires-Python, not per file
-            ok = self._python_ok[text] = rp.contains(self.python, prereleases=True)
-        return ok
+        return self.files.python_ok(file)
 
     def release_for(self, version: Version, files: Sequence[DistributionFile]) -> Release:
         """The release ``version`` as the target sees it: its best usable file, or why none."""
-        fitting = [f for f in files if self.python_ok(f)]
-        allowed = [f for f in fitting if self.policy.file_allowed(f)]
-        ranked = [(r, f) for f in allowed if (r := self.file_rank(f)) is not None]
-        if ranked:
-            # Non-yanked first, then wheels by tag rank, then the sdist.
-            ranked.sort(key=lambda item: (item[1].yanked, item[0]))
-            return Release(version, ranked[0][1])
-        if not fitting:
-            texts = [f.requires_python_text or str(f.requires_python) for f in files]
-            return Release(version, None, "requires-python", texts[0] if texts else None)
-        return Release(version, None, "no-compatible-file")
+        return self.files.release_for(version, files)
 
     def releases_of(self, page: ProjectPage) -> Releases:
         """Every version on the page, newest first, with its best file for the target.
 
         Lazy: a release is worked out (and its files made) when it is first read, so a
         resolution that takes the newest version of a project with 500 never looks at
-        the other 499."""
-        key = canonicalize_name(page.name)
-        cached = self._releases.get(key)
-        if cached is not None and cached.page is page:
-            return cached
-        made = Releases(self, page)
-        self._releases[key] = made
-        return made
+        the other 499. Kept for the next plan while the client holds the same page."""
+        return self.files.releases_of(page)
 
     def direct_release(self, name: str) -> Release | None:
         """The one release of a project named by URL (None for any other project)."""
@@ -239,14 +131,46 @@ class Factory:
                 return [release.file]
         return []
 
+    def likely_narrowed(
+        self, name: str, metadata: CoreMetadata, extras: frozenset[str] = frozenset()
+    ) -> list[tuple[str, SpecifierSet, frozenset[str]]]:
+        """The active requirements of ``metadata`` (and those its ``extras`` add) that
+        rule versions out (``==1.2``, ``<2``) or ask for extras: the bridge also
+        guesses, for each, the newest release they allow, and what its extras need."""
+        active = list(self.marker_memo.active(metadata, metadata.requires_dist))
+        if extras:
+            active += self.marker_memo.active(metadata, metadata.requires_dist, extras)
+        out: list[tuple[str, SpecifierSet, frozenset[str]]] = []
+        for r in active:
+            key = canonicalize_name(r.name)
+            if (r.specifier or r.extras) and key not in self.direct:
+                out.append((key, r.specifier, frozenset(canonicalize_name(e) for e in r.extras)))
+        return out
+
+    def likely_file_within(
+        self, page: ProjectPage, specifier: SpecifierSet
+    ) -> list[DistributionFile]:
+        """``likely_files`` among the releases ``specifier`` allows."""
+        name = canonicalize_name(page.name)
+        if name in self.direct or (name not in self.upgrade and self.env.installed(name)):
+            return []
+        for release in self.releases_of(page):
+            usable = release.file and not release.yanked and not release.version.is_prerelease
+            if usable and specifier.contains(release.version, prereleases=False):
+                return [release.file]  # type: ignore[list-item]
+        return []
+
     def likely_dependencies(self, name: str, metadata: CoreMetadata | None) -> list[str]:
+        owner: object
         if metadata is None:
             dist = self.env.installed(name)
+            owner = dist
             texts = dist.requires if dist else ()
             reqs = [r for r in (_parse(t) for t in texts) if r is not None]
         else:
-            reqs = metadata.requires_dist
-        names = (canonicalize_name(r.name) for r in reqs if self._active(r, ""))
+            owner, reqs = metadata, metadata.requires_dist
+        active = self.marker_memo.active(owner, reqs) if owner is not None else []
+        names = (canonicalize_name(r.name) for r in active)
         return [n for n in names if n not in self.direct]  # their page is never needed
 
     # -- matches --------------------------------------------------------------------------
@@ -365,17 +289,23 @@ class Factory:
 
     # -- dependencies ---------------------------------------------------------------------
     def _active(self, req: Requirement, extra: str) -> bool:
-        if req.marker is None:
-            return extra == ""
-        return req.marker.evaluate({**self.markers, "extra": extra})
+        return self.marker_memo.applies(req, extra)
 
     def requirements_of(self, candidate: ReleaseCandidate) -> tuple[list[Requirement], str | None]:
         """Requires-Dist (unevaluated) and Requires-Python of a candidate."""
+        _, reqs, requires_python = self._requirements(candidate)
+        return list(reqs), requires_python
+
+    def _requirements(
+        self, candidate: ReleaseCandidate
+    ) -> tuple[object, Sequence[Requirement], str | None]:
+        """What the requirements belong to (the metadata, or the installed
+        distribution: the marker memo's key), Requires-Dist and Requires-Python."""
         if candidate.installed is not None:
             reqs = [r for r in (_parse(t) for t in candidate.installed.requires) if r is not None]
-            return reqs, None  # already installed: its Python was good enough
+            return candidate.installed, reqs, None  # installed: its Python was good enough
         if candidate.file is None:
-            return [], None
+            return None, [], None
         metadata = self.bridge.metadata(candidate.file)
         if metadata.name and canonicalize_name(metadata.name) == candidate.name:
             self.display_names.setdefault(candidate.name, metadata.name)
@@ -385,7 +315,7 @@ class Factory:
                 "incomplete: its metadata is only known after a build."
             )
         rp = str(metadata.requires_python) if metadata.requires_python else None
-        return list(metadata.requires_dist), rp
+        return metadata, metadata.requires_dist, rp
 
     def note_metadata(self, candidate: ReleaseCandidate) -> None:
         """Warn about invalid Requires-Dist in the metadata of a candidate the plan
@@ -413,14 +343,10 @@ class Factory:
         self, candidate: ReleaseCandidate, extras: frozenset[str] = frozenset()
     ) -> list[Requirement]:
         """Requires-Dist that apply on the target (with ``extras``, only the extra ones)."""
-        reqs, _ = self.requirements_of(candidate)
-        if not extras:
-            return [r for r in reqs if self._active(r, "")]
-        return [
-            r
-            for r in reqs
-            if not self._active(r, "") and any(self._active(r, e) for e in sorted(extras))
-        ]
+        owner, reqs, _ = self._requirements(candidate)
+        if owner is None:
+            return []
+        return list(self.marker_memo.active(owner, reqs, extras))
 
     def dependencies(self, candidate: Candidate) -> list[ResolverRequirement]:
         if isinstance(candidate, PythonCandidate):
@@ -431,17 +357,21 @@ class Factory:
         if cached is not None:
             return cached
         out: list[ResolverRequirement] = []
+        owner, all_reqs, requires_python = self._requirements(base)
         if isinstance(candidate, ExtrasCandidate):
             out.append(SpecifierRequirement.exact(base.name, str(base.version)))
-        else:
-            _, requires_python = self.requirements_of(base)
-            if requires_python:
-                out.append(PythonRequirement(SpecifierSet(requires_python)))
-        reqs = self.active_requirements(base, candidate.extras)
+        elif requires_python:
+            out.append(_python_requirement(requires_python))
+        reqs: Sequence[Requirement] = ()
+        if owner is not None:
+            # the same objects as the last plan's: what they admit is known already
+            reqs, converted = self.marker_memo.resolver_requirements(
+                owner, all_reqs, candidate.extras
+            )
+            out.extend(converted)
         for req in reqs:
             if req.url:
                 self._url_dependency(base, req)
-        out.extend(SpecifierRequirement.from_packaging(r) for r in reqs)
         for req in reqs:
             parents = self.dependents.setdefault(canonicalize_name(req.name), {})
             parents.setdefault(base.name, base.format_for_error())
@@ -467,17 +397,12 @@ class Factory:
             self.warnings.append(message)
 
 
-def release_order(release: Release) -> tuple[Version, bool, bool, Version]:
-    """Sort key, best last: ``version_order``, except that among equal public versions
-    a release with a wheel that fits beats one that would be built from source
-    (``1.2.3+foo`` with a wheel before ``1.2.3`` as an sdist only, as pip and uv choose:
-    they take the higher version, and a build is never planned while a wheel of the
-    same release fits)."""
-    public, plain, version = version_order(release.version)
-    wheel = release.file is not None and release.file.kind == "wheel"
-    return public, wheel, plain, version
+@lru_cache(maxsize=1024)
+def _python_requirement(text: str) -> PythonRequirement:
+    return PythonRequirement(SpecifierSet(text))
 
 
+@lru_cache(maxsize=8192)  # installed distributions' Requires-Dist, read by every plan
 def _parse(text: str) -> Requirement | None:
     try:
         return Requirement(text)

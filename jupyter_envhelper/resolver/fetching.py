@@ -21,6 +21,8 @@ from ..index import CoreMetadata, DistributionFile, IndexClient, ProjectPage
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 120.0
+# what a plan read: its pages by name, and each file whose metadata it read
+Used = tuple[dict[str, ProjectPage], list[tuple[DistributionFile, CoreMetadata]]]
 
 
 class Speculator(Protocol):
@@ -50,9 +52,12 @@ class IndexBridge:
         self._metadata_tasks: dict[str, asyncio.Task[CoreMetadata]] = {}
         self._speculation: set[asyncio.Task[None]] = set()
         self._speculated: set[str] = set()
+        self._narrowed: set[str] = set()  # name + specifier, guessed within (see below)
         # Resolver side (touched only by the resolver's thread).
         self._pages: dict[str, ProjectPage | BaseException] = {}
+        self._looked_at: set[str] = set()  # prefetch: names already seen in memory
         self._metadata: dict[str, CoreMetadata] = {}
+        self._metadata_files: dict[str, DistributionFile] = {}
         self.page_requests = 0
         self.metadata_requests = 0
         self.round_trips = 0  # resolver-side cache misses that went to the loop
@@ -108,6 +113,41 @@ class IndexBridge:
                 return
             for metadata in await asyncio.gather(*(self._await_metadata(f) for f in files)):
                 self._speculate(speculator.likely_dependencies(name, metadata))
+                self._speculate_narrowed(metadata)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: S110 - a guess that failed; the real request reports it
+            pass
+
+    def _speculate_narrowed(
+        self, metadata: CoreMetadata, extras: frozenset[str] = frozenset()
+    ) -> None:
+        """For requirements that rule the newest release out or ask for extras (torch
+        pins its CUDA libraries with ``==``, through a package's extras): the metadata
+        of the newest release they allow, and what its extras need, so the resolver
+        does not ask for those one round trip at a time."""
+        narrowed = getattr(self.speculator, "likely_narrowed", None)
+        if narrowed is None:
+            return
+        for name, specifier, wanted in narrowed(metadata.name, metadata, extras):
+            key = f"{name}[{','.join(sorted(wanted))}]{specifier}"
+            if key in self._narrowed:
+                continue
+            self._narrowed.add(key)
+            task = self.loop.create_task(self._follow_within(name, specifier, wanted))
+            self._speculation.add(task)
+            task.add_done_callback(self._speculation.discard)
+
+    async def _follow_within(self, name: str, specifier: Any, extras: frozenset[str]) -> None:
+        """``_follow`` for the newest release ``specifier`` allows (never raises)."""
+        within = getattr(self.speculator, "likely_file_within", None)
+        try:
+            page = await self._await_page(name)
+            files = within(page, specifier) if within is not None else []
+            for metadata in await asyncio.gather(*(self._await_metadata(f) for f in files)):
+                assert self.speculator is not None
+                self._speculate(self.speculator.likely_dependencies(name, metadata))
+                self._speculate_narrowed(metadata, extras)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: S110 - a guess that failed; the real request reports it
@@ -159,13 +199,61 @@ class IndexBridge:
             self.round_trips += 1
             found = self._wait(self._await_metadata(file), file.filename)
         self._metadata[file.url] = found
+        self._metadata_files[file.url] = file
         return found
 
+    def used(self) -> Used | None:
+        """Every page and metadata the resolver read, or None when one was missing (a
+        project the index does not have: nothing to check a later plan against)."""
+        pages: dict[str, ProjectPage] = {}
+        for name, found in self._pages.items():
+            if not isinstance(found, ProjectPage):
+                return None
+            pages[name] = found
+        metadata = [(self._metadata_files[u], m) for u, m in self._metadata.items()]
+        return pages, metadata
+
     def prefetch(self, names: Iterable[str]) -> None:
-        """Start fetching (and following) these projects; returns at once."""
-        wanted = [n for n in names if n not in self._pages]
+        """Start fetching (and following) these projects; returns at once.
+
+        What the client already holds is followed here, in the resolver's thread: a
+        name whose page and likely metadata are in memory goes on to its likely
+        dependencies, and only those missing something are handed to the loop. A
+        warm plan then never wakes the loop (each hand-off costs a thread switch,
+        milliseconds under the GIL: it was most of a warm plan's time)."""
+        wanted = self._missing([n for n in names if n not in self._pages])
         if wanted:
             self.loop.call_soon_threadsafe(self._speculate, wanted)
+
+    def _missing(self, names: list[str]) -> list[str]:
+        speculator = self.speculator
+        if speculator is None:
+            return names
+        missing: list[str] = []
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            if name in self._looked_at:
+                continue
+            self._looked_at.add(name)
+            page = self.client.peek_project(name)
+            if page is None:
+                missing.append(name)
+                continue
+            try:
+                files = speculator.likely_files(page)
+                if not files:
+                    todo.extend(speculator.likely_dependencies(name, None))
+                    continue
+                known = [self.client.peek_metadata(f) for f in files]
+                if any(m is None for m in known):
+                    missing.append(name)
+                    continue
+                for metadata in known:
+                    todo.extend(speculator.likely_dependencies(name, metadata))
+            except Exception:  # a guess that failed: let the loop's follower try
+                missing.append(name)
+        return missing
 
     def prefetch_files(self, files: Iterable[DistributionFile]) -> None:
         wanted = [f for f in files if f.url not in self._metadata]

@@ -104,9 +104,7 @@ class SpecifierRequirement:
         return f"{self.display_name}{extras}{spec}"
 
     def is_satisfied_by(self, candidate: Candidate) -> bool:
-        version = getattr(candidate, "version", None)
-        if version is None:
-            return False
+        version = candidate.version  # every candidate has one (the hottest call of a plan)
         found = self._admits.get(version)
         if found is None:
             found = self._admits[version] = self.specifier.contains(version, prereleases=True)

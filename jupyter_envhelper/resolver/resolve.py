@@ -41,6 +41,7 @@ from .direct import DirectWheel, collect, direct_wheel
 from .explain import Retry, UserRequirement, build_conflict, too_deep
 from .factory import Factory, requirement_texts
 from .fetching import DEFAULT_TIMEOUT, IndexBridge
+from .memo import PlanRecord, environment_key, memo_for
 from .provider import CountingReporter, Provider
 from .requirements import PYTHON_IDENTIFIER, ResolverRequirement, SpecifierRequirement
 
@@ -299,6 +300,13 @@ async def plan_install(
     started = time.perf_counter()
     texts = [str(r) for r in requirements]
     user, warnings, direct = _user_requirements(texts, env, client, allow_direct_urls)
+    memo = memo_for(client)
+    # the same request for the same target a moment ago, if nothing it read changed
+    key = (tuple(texts), environment_key(env), allow_prereleases, allow_direct_urls, upgrade,
+           kernel)  # fmt: skip
+    reused = memo.plans.get(key) if user and not direct else None
+    if reused is not None and reused.still_valid(client):
+        return _again(reused.plan, started)
     target = target_summary(env, kernel)
     before = client.stats.to_json()
     loop = asyncio.get_running_loop()
@@ -312,6 +320,7 @@ async def plan_install(
         upgrade=[u.requirement.name for u in user] if upgrade else (),
         direct=direct,
         policy=policy,
+        memo=memo,
     )
     bridge.speculator = factory
     reporter = CountingReporter()
@@ -349,7 +358,7 @@ async def plan_install(
         rounds=reporter.rounds,
         backtracks=reporter.backtracks,
     )
-    return Plan(
+    plan = Plan(
         requirements=[u.text for u in user] if user else [redact_url(t) for t in texts],
         target=target,
         actions=actions,
@@ -357,6 +366,27 @@ async def plan_install(
         index_urls=[redact_url(u) for u in client.index_urls],
         index_strategy=client.config.strategy,
         warnings=warnings + policy.warnings + factory.warnings,
+        resolve_ms=round((time.perf_counter() - started) * 1000, 1),
+        stats=stats,
+    )
+    used = bridge.used() if user and not direct else None
+    if used is not None:
+        memo.plans.put(key, PlanRecord.of(_again(plan, started), used))
+    return plan
+
+
+def _again(plan: Plan, started: float) -> Plan:
+    """A kept plan, given anew: its own lists, this call's time, and stats that say
+    it cost nothing (``reused``: checked against the pages the client holds)."""
+    stats = {key: 0 for key in plan.stats}
+    stats["reused"] = True
+    return replace(
+        plan,
+        requirements=list(plan.requirements),
+        actions=list(plan.actions),
+        breaks=list(plan.breaks),
+        index_urls=list(plan.index_urls),
+        warnings=list(plan.warnings),
         resolve_ms=round((time.perf_counter() - started) * 1000, 1),
         stats=stats,
     )

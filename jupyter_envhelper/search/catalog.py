@@ -59,6 +59,7 @@ class Catalog:
         self._entries: dict[tuple[str, ...], _Entry] = {}
         self._popular_only: SearchIndex | None = None
         self._popular_lock = asyncio.Lock()
+        self._preparing: asyncio.Future[SearchIndex] | None = None  # see prepare
 
     async def search(
         self,
@@ -84,6 +85,15 @@ class Catalog:
             "hits": payload,
         }
 
+    def prepare(self) -> None:
+        """In a process that has built no catalog yet (a command line's), start reading
+        the shipped popular data ``typosquat_check`` will fall back on (a few hundred
+        ms): the caller goes on with other waits (probing its target) meanwhile."""
+        if self._entries or self._popular_only is not None or self._preparing is not None:
+            return
+        self._preparing = asyncio.ensure_future(self._popular())
+        self._preparing.add_done_callback(lambda t: t.cancelled() or t.exception())
+
     async def typosquat_check(
         self, client: IndexClient, env: Environment | None
     ) -> Callable[[str], dict[str, Any] | None]:
@@ -103,6 +113,19 @@ class Catalog:
             return warning.to_json() if warning is not None else None
 
         return check
+
+    async def close(self) -> None:
+        """Stop the list builds still running (the server is stopping): none is left
+        pending on a closed event loop. A build's separate process carries on and
+        leaves its name index for the next start."""
+        tasks = [e.task for e in self._entries.values() if e.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for entry in self._entries.values():
+            if entry.table is not None:
+                entry.table.close()
+                entry.table, entry.index = None, None
 
     # -- building ----------------------------------------------------------------------------
 

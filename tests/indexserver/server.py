@@ -54,6 +54,9 @@ class Fault:
     hits: int = 0
 
 
+_LIST = "/simple/"  # the key of a fault of the project list (no project is named so)
+
+
 @dataclass
 class PathStats:
     requests: int = 0
@@ -156,10 +159,25 @@ class IndexServer:
         return f"{self.url}/files/{filename}"
 
     # -- control and counters --------------------------------------------------------
+    def publish(self, spec: DistSpec) -> BuiltFile:
+        """A new release while the index is up (as a maintainer uploads one)."""
+        built = build_dist(spec)
+        key = normalize(spec.name)
+        with self._lock:
+            self.files[built.filename] = built
+            self.projects.setdefault(key, []).append(built)
+            self.display_names.setdefault(key, spec.name)
+        return built
+
     def set_fault(self, fault: Fault, project: str | None = None) -> None:
         """Misbehave for ``project`` (its page, and its files if ``fault.files``) or all."""
         with self._lock:
             self.faults[normalize(project) if project else None] = fault
+
+    def set_list_fault(self, fault: Fault) -> None:
+        """Misbehave for the project list (``/simple/``) only, not for project pages."""
+        with self._lock:
+            self.faults[_LIST] = fault
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -196,7 +214,10 @@ class IndexServer:
 
     def _fault_for(self, project: str | None, is_file: bool) -> Fault | None:
         with self._lock:
-            fault = self.faults.get(project) if project else None
+            if project:
+                fault = self.faults.get(project)
+            else:
+                fault = None if is_file else self.faults.get(_LIST)
             if fault is not None and is_file and not fault.files:
                 fault = None
             if fault is None:
