@@ -6,7 +6,8 @@ token) over a loopback index; ``--kernels`` running kernels of one environment (
 hub host with many users of one image looks like to the probe cache). Every round,
 each kernel asks at once for its environment (``GET envhelper/environment?kernel_id``)
 and for a plan (``POST envhelper/plan``); meanwhile ``GET api/status`` is sent every
-50 ms to see whether the server's event loop stalls.
+50 ms, from a process of its own (so the benchmark's own work cannot delay it), to see
+whether the server's event loop stalls.
 
 Reported: requests per second, p50/p95 latency of the envhelper requests, the slowest
 ``api/status``, and how many environments were probed again after the warm-up (the
@@ -18,6 +19,10 @@ started in a private mount namespace as ``tests/test_gateway.py`` does (its kern
 interpreter is not a file the server can run), so every probe, plan and environment
 goes through the kernel. Skipped (exit 0, saying why) where the machine refuses mount
 namespaces or the gateway is not installed.
+
+``--sample REPORT.json``: the server runs under ``benchmarks/loop_sampler.py``, which
+writes down the stacks of what held its event loop up (and of the threads that were
+running meanwhile), most frequent first.
 
 Targets: ``api/status`` always under 100 ms; p95 under 2 s; no probe after the
 warm-up. Exits 1 when one is missed.
@@ -32,6 +37,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -82,6 +88,24 @@ class Client:
         response = await self.http.fetch(request, raise_error=True)
         elapsed = (time.perf_counter() - start) * 1000
         return elapsed, json.loads(response.body) if response.body else None
+
+
+# Sends GET api/status every 50 ms until its stdin closes; prints the latencies (ms).
+_STATUS_PROBE = r"""
+import http.client, json, sys, threading, time
+host, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+done = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+conn = http.client.HTTPConnection(host, port, timeout=60)
+out = []
+while not done.is_set():
+    start = time.perf_counter()
+    conn.request("GET", "/api/status", headers={"Authorization": "token " + token})
+    conn.getresponse().read()
+    out.append((time.perf_counter() - start) * 1000)
+    done.wait(0.05)
+print(json.dumps(out))
+"""
 
 
 def _probed_at(cache: Path) -> dict[str, float]:
@@ -166,15 +190,24 @@ def gateway_refused() -> str | None:
 
 
 async def run(
-    kernels: int, rounds: int, workdir: Path, gateway_url: str | None = None
+    kernels: int,
+    rounds: int,
+    workdir: Path,
+    gateway_url: str | None = None,
+    sample: Path | None = None,
 ) -> dict[str, Any]:
     index = IndexServer(DISTS).start()
     port, token = _free_port(), secrets.token_hex(16)
     cache = workdir / "cache"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     env["XDG_CACHE_HOME"] = str(workdir / "user-cache")
+    if sample is not None:
+        server_cmd = [sys.executable, str(Path(__file__).with_name("loop_sampler.py")),
+                      str(sample.resolve()), "--"]  # fmt: skip
+    else:
+        server_cmd = [sys.executable, "-m", "jupyter_server"]
     argv = [
-        sys.executable, "-m", "jupyter_server", "--no-browser",
+        *server_cmd, "--no-browser",
         f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
         "--ServerApp.jpserver_extensions=jupyter_envhelper=True",
@@ -188,6 +221,7 @@ async def run(
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     client = Client(f"http://127.0.0.1:{port}/", token)
+    prober: subprocess.Popen[str] | None = None
     try:
         for _ in range(300):
             try:
@@ -203,14 +237,15 @@ async def run(
         await client.call("GET", f"envhelper/environment?kernel_id={ids[0]}")  # warm
         probes_before = _probed_at(cache)
         latencies: list[float] = []
-        status_ms: list[float] = []
-        stop = asyncio.Event()
-
-        async def watch_status() -> None:
-            while not stop.is_set():
-                ms, _ = await client.call("GET", "api/status")
-                status_ms.append(ms)
-                await asyncio.sleep(0.05)
+        prober = subprocess.Popen(
+            [sys.executable, "-c", _STATUS_PROBE, "127.0.0.1", str(port), token],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        await asyncio.sleep(0.3)  # its first request is on its way
+        if sample is not None:
+            server.send_signal(signal.SIGUSR2)  # the sampler records from now on
 
         async def one(kernel_id: str) -> None:
             ms, doc = await client.call("GET", f"envhelper/environment?kernel_id={kernel_id}")
@@ -222,13 +257,15 @@ async def run(
             assert plan.get("plan") is not None, plan
             latencies.append(ms)
 
-        watcher = asyncio.ensure_future(watch_status())
         start = time.perf_counter()
         for _ in range(rounds):
             await asyncio.gather(*(one(k) for k in ids))
         wall = time.perf_counter() - start
-        stop.set()
-        await watcher
+        if sample is not None:
+            server.send_signal(signal.SIGUSR2)  # ... until now
+        answer, _ = await asyncio.to_thread(prober.communicate, "", 120)
+        status_ms: list[float] = json.loads(answer)
+        status_ms.sort()
         latencies.sort()
         return {
             "mode": "gateway" if gateway_url is not None else "local",
@@ -239,7 +276,9 @@ async def run(
             "p50_ms": round(statistics.median(latencies), 1),
             "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
             "status_max_ms": round(max(status_ms), 1),
+            "status_p95_ms": round(status_ms[int(0.95 * (len(status_ms) - 1))], 1),
             "status_samples": len(status_ms),
+            "wall_s": round(wall, 2),
             # a gateway kernel's probes are cached in the server's memory, not on disk:
             # not counted there (None)
             "reprobes": None
@@ -247,7 +286,10 @@ async def run(
             else sum(1 for k, t in _probed_at(cache).items() if probes_before.get(k) != t),
         }
     finally:
-        server.terminate()
+        if prober is not None and prober.poll() is None:
+            prober.kill()
+            prober.wait()
+        server.terminate()  # (SIGTERM: the sampler writes its report at exit)
         try:
             server.wait(30)
         except subprocess.TimeoutExpired:
@@ -265,6 +307,12 @@ def main() -> None:
         "--log",
         help="keep the server's log here (PYTHONASYNCIODEBUG=1 "
         "makes it name every callback that blocked the loop)",
+    )
+    parser.add_argument(
+        "--sample",
+        metavar="REPORT.json",
+        help="run the server under benchmarks/loop_sampler.py: stacks of what held the "
+        "event loop up are written to REPORT.json",
     )
     parser.add_argument(
         "--gateway",
@@ -289,7 +337,8 @@ def main() -> None:
                         return
                 server_dir = Path(tmp) / "server"
                 server_dir.mkdir()
-                result = asyncio.run(run(args.kernels, args.rounds, server_dir, url))
+                sample = Path(args.sample) if args.sample else None
+                result = asyncio.run(run(args.kernels, args.rounds, server_dir, url, sample))
         finally:
             if args.log and (Path(tmp) / "server" / "server.log").exists():
                 shutil.copy(Path(tmp) / "server" / "server.log", args.log)

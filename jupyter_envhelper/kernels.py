@@ -288,17 +288,14 @@ def _basename(path: str) -> str:
 KERNEL_EXPRESSION_EXECUTABLE = "__import__('sys').executable"
 
 
-async def evaluate_in_kernel(
-    kernel_manager: Any, expressions: Mapping[str, str], *, timeout: float = 5.0
-) -> dict[str, Any]:
-    """Evaluate ``expressions`` in a running kernel without touching its history.
+def shell_client(kernel_manager: Any) -> Any:
+    """A started client of a running kernel with its shell channel only (one socket).
 
-    Uses ``user_expressions`` of a silent execute request, so nothing is printed,
-    the execution count does not move and nothing enters the history. Values come
-    back as their ``repr`` and are read with ``ast.literal_eval``. Raises
-    ``TimeoutError`` when the kernel does not answer (busy with a long cell) and
-    ``RuntimeError`` when it answers with an error.
-    """
+    ``evaluate_in_kernel`` makes one per call unless it is given one to reuse: making
+    one (a Session clone, a socket, its registration on the event loop) and closing
+    it cost the server's event loop a few milliseconds, which a caller asking a kernel
+    on every request saves by keeping it (one query at a time; ``stop_channels`` when
+    the kernel is gone)."""
     # the kernel manager's own zmq context, as jupyter-server's websocket channels use
     # it: a context per call starts an I/O thread and ends it with a blocking term()
     # on the server's event loop
@@ -306,6 +303,29 @@ async def evaluate_in_kernel(
     client = kernel_manager.client(**({"context": context} if context is not None else {}))
     # the shell channel only (the default): each other one is a socket, hb a thread
     client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+    return client
+
+
+async def evaluate_in_kernel(
+    kernel_manager: Any,
+    expressions: Mapping[str, str],
+    *,
+    timeout: float = 5.0,
+    client: Any = None,
+) -> dict[str, Any]:
+    """Evaluate ``expressions`` in a running kernel without touching its history.
+
+    Uses ``user_expressions`` of a silent execute request, so nothing is printed,
+    the execution count does not move and nothing enters the history. Values come
+    back as their ``repr`` and are read with ``ast.literal_eval``. Raises
+    ``TimeoutError`` when the kernel does not answer (busy with a long cell) and
+    ``RuntimeError`` when it answers with an error. ``client``: a ``shell_client`` of
+    this kernel to use (and keep open) instead of a new one; replies to other requests
+    on it (one that timed out) are skipped.
+    """
+    own = client is None
+    if own:
+        client = shell_client(kernel_manager)
     try:
         msg_id = client.execute(
             "",
@@ -343,4 +363,5 @@ async def evaluate_in_kernel(
                 raise RuntimeError(f"{key}: unreadable answer {text[:80]!r}") from exc
         return values
     finally:
-        client.stop_channels()
+        if own:
+            client.stop_channels()

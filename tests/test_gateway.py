@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -26,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_client.session import Session
 from jupyter_server.gateway.gateway_client import GatewayClient
 from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
+from jupyter_envhelper.jobs import EnvironmentLock
 from jupyter_envhelper.remote import evaluate_remote
 from tests.indexserver.server import Fault, IndexServer
 from tests.indexserver.wheels import DistSpec
@@ -44,6 +47,7 @@ DISTS = [
     DistSpec("slowpkg", "1.0", module="slowpkg", padding=600_000),
 ]
 FINISHED = {"succeeded", "failed", "cancelled", "interrupted"}
+SECRET = "pw-9c1e-envhelper"  # the index's password
 
 
 def _namespace_refused() -> str | None:
@@ -76,8 +80,14 @@ def _in_namespace(real: Path, mount: Path, argv: list[str]) -> list[str]:
 
 
 class Gateway:
-    def __init__(self, url: str, mount: Path, real: Path) -> None:
+    def __init__(self, url: str, mount: Path, real: Path, cache: Path) -> None:
         self.url, self.mount, self.real = url, mount, real
+        self.cache = cache  # XDG_CACHE_HOME of the gateway and its kernels
+
+    @property
+    def kernel_lock_dir(self) -> Path:
+        """Where the magic and the command line on the kernel's host keep their locks."""
+        return self.cache / "jupyter-envhelper" / "locks"
 
     @property
     def python(self) -> Path:
@@ -105,13 +115,15 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Remote Python",
         "language": "python",
-        "env": {"PYTHONPATH": ""},
+        # (the gateway passes its kernels only the variables named here and a few)
+        "env": {"PYTHONPATH": "", "XDG_CACHE_HOME": str(root / "kernel-cache")},
     }
     (kernels / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH")}
     env["JUPYTER_PATH"] = str(root / "data")
     env["JUPYTER_RUNTIME_DIR"] = str(root / "runtime")
+    env["XDG_CACHE_HOME"] = str(root / "kernel-cache")
     log = (root / "gateway.log").open("w")
     proc = subprocess.Popen(
         _in_namespace(
@@ -142,7 +154,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
                 time.sleep(0.1)
         else:
             pytest.fail("gateway did not start: " + (root / "gateway.log").read_text())
-        yield Gateway(url, mount, real)
+        yield Gateway(url, mount, real, root / "kernel-cache")
     finally:
         proc.terminate()
         try:
@@ -155,7 +167,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 @pytest.fixture
 def job_index(index_server: Any) -> IndexServer:
-    server: IndexServer = index_server(DISTS)
+    # an index that wants a password: every plan and install below needs it
+    server: IndexServer = index_server(DISTS, auth=("envhelper", SECRET))
     return server
 
 
@@ -166,7 +179,7 @@ def jp_server_config(
     # GatewayClient is a process-wide singleton: an earlier server's (no url) must go
     GatewayClient.clear_instance()
     jp_server_config["GatewayClient"] = Config({"url": gateway.url, "request_timeout": 60.0})
-    jp_server_config["EnvHelperApp"]["index_url"] = job_index.index_url
+    jp_server_config["EnvHelperApp"]["index_url"] = job_index.index_url_with_auth
     jp_server_config["EnvHelperApp"]["history_path"] = str(tmp_path / "history.sqlite")
     yield jp_server_config
     GatewayClient.clear_instance()  # and later servers must not inherit this one
@@ -337,3 +350,117 @@ async def test_a_remote_kernels_installer_config_is_watched_like_a_local_one(
         finally:
             conf.unlink(missing_ok=True)
         assert "envhelper-marker" not in await installer_config(kernel_id)
+
+
+async def test_the_index_password_reaches_the_remote_installer_out_of_band(
+    jp_fetch: Any, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every message the server sends a kernel is recorded (and still sent)
+    sent: list[tuple[str, dict[str, Any]]] = []
+    real_msg = Session.msg
+
+    def recording(self: Session, msg_type: str, content: Any = None, *args: Any, **kw: Any) -> Any:
+        sent.append((msg_type, dict(content or {})))
+        return real_msg(self, msg_type, content, *args, **kw)
+
+    monkeypatch.setattr(Session, "msg", recording)
+    async with remote_kernel(jp_fetch) as kernel_id:
+        # When a package is installed from an index that wants a password
+        started = await post(
+            jp_fetch,
+            "envhelper",
+            "jobs",
+            body={"kernel_id": kernel_id, "requirements": ["dep"]},
+            status=202,
+        )
+        job = await wait_for(jp_fetch, started["job"]["id"])
+        # Then the installer in the kernel had it (the index refuses anyone without it)
+        assert job["state"] == "succeeded", json.dumps(job)
+        assert [c["name"] for c in job["outcome"]["changed"]] == ["dep"]
+    codes = [str(c.get("code", "")) for kind, c in sent if kind == "execute_request"]
+    assert any("<envhelper-job>" in code for code in codes), codes
+    # ... but no code sent to the kernel (what a gateway or kernel log shows) held it:
+    # it went as the answer to the code's input() over the stdin channel
+    assert not [code for code in codes if SECRET in code]
+    replies = [str(c.get("value", "")) for kind, c in sent if kind == "input_reply"]
+    assert len(replies) == 1 and SECRET in replies[0]
+    # and neither the job's document nor the gateway's log shows it
+    assert SECRET not in json.dumps(job)
+    assert SECRET not in (gateway.mount.parent / "gateway.log").read_text()
+
+
+def _runner(jp_serverapp: Any) -> Any:
+    (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_envhelper"]
+    return app.core.jobs.runner
+
+
+async def test_a_remote_job_takes_the_lock_and_checks_space_and_files_on_the_kernels_host(
+    jp_fetch: Any, jp_serverapp: Any, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = str(gateway.mount / "venv")  # the kernel's sys.prefix (only it sees it)
+    body = {"requirements": ["plain"]}  # not installed there yet
+    async with remote_kernel(jp_fetch) as kernel_id:
+        body["kernel_id"] = kernel_id
+        # Given the environment's lock held on the kernel's host, by the lock the magic
+        # and the command line there take (job 77 of another process)
+        theirs = EnvironmentLock(gateway.kernel_lock_dir, prefix)
+        theirs.acquire(job_id=77)
+        try:
+            # When a job is asked for, Then it is refused at once, naming that job
+            with pytest.raises(HTTPClientError) as info:
+                await post(jp_fetch, "envhelper", "jobs", body=body)
+            assert info.value.code == 409
+            refusal = json.loads(info.value.response.body)
+            assert refusal["reason"] == "busy"
+            assert "job 77 on the kernel's host" in refusal["message"]
+        finally:
+            theirs.release()
+        # Given less free space on the kernel's host than the job needs
+        runner = _runner(jp_serverapp)
+        monkeypatch.setattr(
+            runner, "config", dataclasses.replace(runner.config, min_free_bytes=2**60)
+        )
+        with pytest.raises(HTTPClientError) as info:
+            await post(jp_fetch, "envhelper", "jobs", body=body)
+        assert info.value.code in (403, 409, 507), info.value.response.body
+        refusal = json.loads(info.value.response.body)
+        assert refusal["reason"] == "no-space"
+        assert prefix in refusal["message"]  # where the environment lives, over there
+        monkeypatch.undo()
+        # Given plain installed, then its RECORD removed on the kernel's host only
+        first = await post(
+            jp_fetch, "envhelper", "jobs", body={**body, "requirements": ["plain"]}, status=202
+        )
+        assert (await wait_for(jp_fetch, first["job"]["id"]))["state"] == "succeeded"
+        site = next((gateway.real / "venv" / "lib").glob("python*/site-packages"))
+        (record,) = site.glob("plain-1.0.dist-info/RECORD")
+        record.unlink()
+        # When another job runs, the lock file on the kernel's host is held meanwhile
+        # and its files are checked there: the missing RECORD is seen, as found before
+        second = await post(
+            jp_fetch, "envhelper", "jobs", body={**body, "requirements": ["slowpkg"]}, status=202
+        )
+        events = []
+        for _ in range(200):
+            job = json.loads((await jp_fetch("envhelper", "jobs", str(second["job"]["id"]))).body)
+            job = job["job"]
+            events.append(theirs.holder())
+            if job["state"] in FINISHED:
+                break
+            await asyncio.sleep(0.05)
+        assert job["state"] == "succeeded", json.dumps(job)
+        assert {"job": second["job"]["id"], "prefix": prefix}.items() <= next(
+            h for h in events if h
+        ).items()
+        problems = job["outcome"]["problems"]
+        missing = [p for p in problems if p["kind"] == "missing-record"]
+        assert [(p["name"], p["preexisting"]) for p in missing] == [("plain", True)], problems
+        # And the job says what it does in plain words
+        stream = (await jp_fetch("envhelper", "jobs", str(job["id"]), "events")).body.decode()
+        texts = [
+            json.loads(line[len("data: ") :]).get("message") or ""
+            for line in stream.splitlines()
+            if line.startswith("data: ")
+        ]
+        assert "Installing 1 package in the remote kernel's environment." in texts, texts
+        assert not [t for t in texts if "Running" in t or "pip" in t], texts

@@ -11,6 +11,7 @@ saying why there is none). Surfaces build Targets; only this module resolves the
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import sys
@@ -27,6 +28,7 @@ from ..kernels import (
     KernelTarget,
     Resolution,
     evaluate_in_kernel,
+    shell_client,
     target_from_spec,
 )
 from ..probe import Prober
@@ -126,6 +128,11 @@ class Locator:
         # kernel id -> (its process, its sys.executable): asked once per kernel
         # process, not on every request
         self._executables: dict[str, tuple[Any, str]] = {}
+        # kernel id -> (its manager, its process, the loop, a kept shell client, one
+        # query at a time): a plan asks its kernel which modules it imported, and a
+        # client made and closed per question costs the event loop milliseconds
+        # (kernels.shell_client)
+        self._shell: dict[str, tuple[Any, Any, asyncio.AbstractEventLoop, Any, asyncio.Lock]] = {}
 
     # -- kernelspecs ---------------------------------------------------------------------------
 
@@ -144,8 +151,12 @@ class Locator:
         return targets
 
     async def kernel_target(self, name: str) -> KernelTarget:
+        get_spec = self.kernel_spec_manager.get_kernel_spec
         try:
-            spec = await ensure_async(self.kernel_spec_manager.get_kernel_spec(name))
+            if inspect.iscoroutinefunction(get_spec):  # a gateway's: HTTP, on the loop
+                spec = await get_spec(name)
+            else:  # files: searching the kernel directories is disk work, off the loop
+                spec = await asyncio.to_thread(get_spec, name)
         except Exception as exc:
             raise NotFound(
                 f"There is no kernel named {name!r} here; `jupyter kernelspec list` "
@@ -224,10 +235,11 @@ class Locator:
             return None
         try:
             km = self.kernel_manager.get_kernel(kernel_id)
-            evaluate = evaluate_remote if is_gateway_manager(self.kernel_manager) else None
-            answer = await (evaluate or evaluate_in_kernel)(
-                km, {"modules": IMPORTED_MODULES_EXPRESSION}, timeout=self.kernel_query_timeout
-            )
+            expressions = {"modules": IMPORTED_MODULES_EXPRESSION}
+            if is_gateway_manager(self.kernel_manager):
+                answer = await evaluate_remote(km, expressions, timeout=self.kernel_query_timeout)
+            else:
+                answer = await self._ask(kernel_id, km, expressions)
         except (KeyError, TimeoutError, RuntimeError, ProbeError):
             return None
         modules = answer.get("modules")
@@ -404,9 +416,7 @@ class Locator:
         known = self._executables.get(kernel_id)
         if process is not None and known is not None and known[0] is process:
             return known[1]
-        answer = await evaluate_in_kernel(
-            km, {"executable": KERNEL_EXPRESSION_EXECUTABLE}, timeout=self.kernel_query_timeout
-        )
+        answer = await self._ask(kernel_id, km, {"executable": KERNEL_EXPRESSION_EXECUTABLE})
         executable = str(answer["executable"])
         if process is not None:
             running = set(self.kernel_manager.list_kernel_ids())
@@ -414,6 +424,29 @@ class Locator:
                 del self._executables[gone]
             self._executables[kernel_id] = (process, executable)
         return executable
+
+    async def _ask(self, kernel_id: str, km: Any, expressions: Mapping[str, str]) -> dict[str, Any]:
+        """``evaluate_in_kernel`` over the kernel's kept shell client (a new one after a
+        restart; those of kernels that are gone are closed)."""
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        loop = asyncio.get_running_loop()
+        entry = self._shell.get(kernel_id)
+        if entry is None or any(a is not b for a, b in zip(entry[:3], (km, process, loop))):
+            running = set(self.kernel_manager.list_kernel_ids()) if self.kernel_manager else set()
+            for gone in [k for k in self._shell if k == kernel_id or k not in running]:
+                self._shell.pop(gone)[3].stop_channels()
+            entry = (km, process, loop, shell_client(km), asyncio.Lock())
+            self._shell[kernel_id] = entry
+        async with entry[4]:
+            return await evaluate_in_kernel(
+                km, expressions, timeout=self.kernel_query_timeout, client=entry[3]
+            )
+
+    def close(self) -> None:
+        """Close the kept kernel clients."""
+        for entry in self._shell.values():
+            entry[3].stop_channels()
+        self._shell.clear()
 
     async def _probe(
         self,

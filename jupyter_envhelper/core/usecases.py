@@ -556,6 +556,7 @@ class Core:
         return document(jobs=await self.jobs.history(prefix))
 
     async def close(self) -> None:
+        self.locator.close()
         await self.catalog.close()
         await self.plan_slots.close()
         await self.jobs.runner.close()

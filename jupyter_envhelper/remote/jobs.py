@@ -1,48 +1,132 @@
 """``KernelJobRunner``: jobs for environments that live where a remote kernel runs.
 
 A job for a remote interpreter (one ``KernelProber`` knows through its kernel) is the
-same job as a local one: one lock per environment (keyed by its prefix, in this
-server's lock directory), the history row, the before/after snapshots, the plan check
-and the outcome. What differs is where the installer runs: the kernel starts it as
-a subprocess of its own (``_RUN`` below, sent as a silent execute request), and its
-output lines come back over iopub as they are printed. Cancel interrupts the kernel
-(the code kills the installer's process group on ``KeyboardInterrupt``); the
-deadline is enforced there too, and again here. The installer is pip (``python -m
-pip`` of the kernel's own Python): the server's uv is not on the kernel's host.
+same job as a local one: the history row, the before/after snapshots, the plan check,
+the deadline, cancel and the outcome. What differs is where things happen, and each
+happens on the kernel's host, where the environment is:
 
-What a remote job cannot do: check free disk space, or read the environment's files
-after the job (RECORD sizes); the re-probe through the kernel still compares what is
-installed with the plan.
+- the installer is started by the kernel as a subprocess of its own (``_RUN`` below,
+  sent as a silent execute request); its output lines come back over iopub as they
+  are printed. Its argv and environment (an index's password among them, in
+  ``PIP_INDEX_URL``) are not part of the code: they are the answer to the code's
+  ``input()``, sent over the stdin channel (``remote.kernel.execute(stdin_text=)``),
+  so no log or history that shows the code shows them;
+- the lock: the one lock file of that environment *on the kernel's host*, the same
+  file (same path rule, ``paths.user_cache_dir`` and ``jobs.locks._key``, sent as
+  source) that the magic and the command line take there, so a job of this server,
+  of another user's server and of the magic exclude each other. It is checked when
+  the job is asked for (busy: refused at once, 409) and held by the kernel while each
+  installer runs; this server's own lock file is held as for a local job;
+- the free-space check reads ``shutil.disk_usage`` in the kernel;
+- after the job, the files the distributions' RECORDs list (and duplicate or
+  RECORD-less ``.dist-info``) are checked in the kernel (``jobs.verify``'s own
+  functions, sent as source); requirements are checked here, from the re-probe.
+
+Cancel interrupts the kernel (the code kills the installer's process group on
+``KeyboardInterrupt``); the deadline is enforced there too, and again here. The
+installer is pip (``python -m pip`` of the kernel's own Python): the server's uv is
+not on the kernel's host.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import json
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
+from .. import paths
 from ..environment import Environment
+from ..errors import ProbeError
 from ..index.credentials import redact_url
 from ..installers import Backend, Preference, Step
 from ..installers.base import PIP_DROPPED_ENV, UV_DROPPED_ENV
-from ..jobs import JobRunner
+from ..jobs import EnvironmentLock, JobRunner, locks, verify
 from ..jobs.failures import cancelled_failure, classify
-from ..jobs.models import Failure, Job
+from ..jobs.models import EnvironmentBusy, Failure, Job
 from ..placement import refuse_other_owner
 from ..plan import Plan
-from .kernel import MARK, execute, isolated
+from .kernel import MARK, Execution, execute, isolated
 from .probe import KernelProber, RemoteKernel
+
+# Runs in the kernel: the environment's lock file on the kernel's host, by the same
+# rule as jobs/locks.py (whose _key, and paths.user_cache_dir, are sent as source).
+_LOCK = r"""
+import hashlib, json, os, sys
+from pathlib import Path
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the job runs unlocked there
+    fcntl = None
+
+def _take_lock(prefix, job):
+    # (fd, None) when taken (fd -1: no locking here), (None, holder) when busy
+    if fcntl is None:
+        return -1, None
+    folder = user_cache_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (_key(prefix) + ".lock")
+    fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        try:
+            holder = json.loads(path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            holder = {}
+        return None, holder if isinstance(holder, dict) else {}
+    uv = os.path.join(prefix, ".lock")
+    try:
+        ufd = os.open(uv, os.O_RDWR)
+    except OSError:
+        ufd = None
+    if ufd is not None:
+        try:
+            fcntl.flock(ufd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(ufd, fcntl.LOCK_UN)
+        except OSError:
+            _drop_lock(fd)
+            return None, {"uv": uv}
+        finally:
+            os.close(ufd)
+    data = json.dumps({"job": job, "pid": os.getpid(), "prefix": prefix}).encode()
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, data)
+    return fd, None
+
+def _drop_lock(fd):
+    if fd is None or fd < 0:
+        return
+    try:
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+"""
 
 # Runs in the kernel: start argv, print its lines marked "o"/"e", then the exit record.
 _RUN = r"""
 import json, os, selectors, signal, subprocess, sys, tempfile, time
 
-def _main(argv, env_set, env_unset, timeout):
+def _main(argv, env_set, env_unset, timeout, lock):
+    held, holder = _take_lock(*lock)
+    if held is None:
+        sys.stdout.write("\x1e" + "x" + json.dumps({"busy": holder}) + "\n")
+        sys.stdout.flush()
+        return
+    try:
+        _run(argv, env_set, env_unset, timeout)
+    finally:
+        _drop_lock(held)
+
+def _run(argv, env_set, env_unset, timeout):
     env = dict(os.environ)
     for k in env_unset:
         env.pop(k, None)
@@ -104,14 +188,120 @@ def _main(argv, env_set, env_unset, timeout):
     sys.stdout.write(mark + "x" + json.dumps(out) + "\n")
     sys.stdout.flush()
 
-_main(*json.loads(ARGS))
+# The arguments come as the answer to input() (an input_reply over the stdin channel),
+# not in this code: the environment may hold an index's password (PIP_INDEX_URL).
+_main(*json.loads(input()))
 """
+
+# Runs in the kernel before a job is accepted: free space where it installs, and
+# whether the environment's lock is free (taken and given back at once).
+_PREFLIGHT = r"""
+import shutil
+def _free(where):
+    while where and not os.path.exists(where):
+        where = os.path.dirname(where)
+    try:
+        return shutil.disk_usage(where or ".").free
+    except OSError:
+        return None
+_fd, _holder = _take_lock(PREFIX, None)
+_drop_lock(_fd)
+sys.stdout.write("\x1e" + json.dumps({"free": _free(WHERE), "holder": _holder}) + "\n")
+sys.stdout.flush()
+"""
+
+# Runs in the kernel after a job: jobs/verify.py's file checks, where the files are.
+_VERIFY = r"""
+import csv, json, os, re, sys
+def canonicalize_name(name):  # packaging's rule, which the kernel may not have
+    return re.sub(r"[-_.]+", "-", name).lower()
+class _Env:
+    def __init__(self, paths):
+        self.data = {"paths": paths}
+        self.distribution_dirs = list(paths.get("distribution_dirs") or [])
+_e = _Env(json.loads(PATHS))
+_found = _metadata_problems(_e) + record_problems(_e, json.loads(TOUCHED))
+sys.stdout.write("\x1e" + json.dumps(_found) + "\n")
+sys.stdout.flush()
+"""
+
+
+def _sources(*objects: Any) -> str:
+    return "\n\n".join(inspect.getsource(o) for o in objects)
+
+
+def _kernel_code(body: str, name: str, *functions: Any, **values: object) -> str:
+    """``body`` with the lock helpers, ``functions`` (as source) and ``values`` (as
+    literals) ahead of it."""
+    head = "from __future__ import annotations\n" + _LOCK
+    head += _sources(paths.user_cache_dir, locks._key, *functions) + "\n"
+    for key, value in values.items():
+        head += f"{key} = {value!r}\n"
+    return isolated(head + body, name)
+
+
+def _remote_step_message(step: Step) -> str:
+    """What one installer run in a remote kernel does, in plain words."""
+    count = len(step.packages)
+    what = f"{count} package" + ("" if count == 1 else "s")
+    if step.purpose == "install":
+        return f"Installing {what} in the remote kernel's environment."
+    return f"Removing {what} from the remote kernel's environment."
+
+
+def _busy_message(holder: dict[str, Any]) -> str:
+    if holder.get("uv"):
+        return (
+            "This environment is busy: a uv command on the kernel's host is changing it "
+            f"(it holds {holder['uv']}). Wait until it has finished, then plan again."
+        )
+    job = holder.get("job")
+    owner = f"job {job}" if isinstance(job, int) else "another job"
+    return (
+        f"This environment is busy: {owner} on the kernel's host is changing it. Wait "
+        "until it has finished, then plan again (its result changes what a new plan "
+        "would do)."
+    )
+
+
+async def _run_for_report(kernel: RemoteKernel, code: str, timeout: float) -> Execution:
+    """Run ``code`` (which prints one marked line) in the kernel, reading iopub until
+    that line has arrived whole (through a gateway it may come after the idle status)."""
+    seen: list[str] = []
+
+    def arrived() -> bool:
+        text = "".join(seen)
+        return MARK in text and text.endswith("\n")
+
+    return await execute(
+        kernel.manager(),
+        code,
+        timeout=timeout,
+        on_stream=lambda name, text: seen.append(text) if name == "stdout" else None,
+        until=arrived,
+    )
+
+
+def _last_report(lines: list[str], kind: type) -> Any:
+    """The last marked line that is JSON of ``kind`` (None when there is none)."""
+    for line in reversed(lines):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, kind):
+            return value
+    return None
 
 
 class KernelJobRunner(JobRunner):
     """A ``JobRunner`` that runs the installer of a remote environment in its kernel."""
 
     prober: KernelProber
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._remote_free: dict[str, int | None] = {}  # prefix -> free bytes (kernel)
 
     def _remote(self, python: str | None) -> RemoteKernel | None:
         return self.prober.remote_kernel(python) if isinstance(self.prober, KernelProber) else None
@@ -127,9 +317,98 @@ class KernelJobRunner(JobRunner):
         super()._check_allowed(env)
         refuse_other_owner(env)  # a shared environment is its owner's to change
 
-    def _check_space(self, plan: Plan, env: Environment) -> None:
+    async def submit(self, plan: Plan, env: Environment, **kwargs: Any) -> Job:
+        kernel = self._remote(env.executable)
+        if kernel is not None and env.prefix and plan.changes and not env.synthetic_env:
+            # a job of this server holds it: refused at once (the kernel is busy with
+            # that job's installer and would answer the preflight only after it)
+            mine = EnvironmentLock(self.config.locks, self._lock_key(env))
+            mine.acquire()
+            mine.release()
+            if kernel.kernel_id in self.prober.busy:
+                raise EnvironmentBusy(_busy_message({}))
+            facts = await self._preflight(kernel, env)
+            holder = facts.get("holder")
+            if isinstance(holder, dict):
+                raise EnvironmentBusy(_busy_message(holder), job_id=None)
+            free = facts.get("free")
+            self._remote_free[env.prefix] = free if isinstance(free, int) else None
+        try:
+            return await super().submit(plan, env, **kwargs)
+        finally:
+            self._remote_free.pop(env.prefix or "", None)
+
+    async def _preflight(self, kernel: RemoteKernel, env: Environment) -> dict[str, Any]:
+        """In the kernel: free space where the environment installs, and its lock."""
+        where = (env.data.get("paths") or {}).get("purelib") or env.prefix
+        code = _kernel_code(_PREFLIGHT, "<envhelper-preflight>", PREFIX=env.prefix, WHERE=where)
+        try:
+            answer = await _run_for_report(kernel, code, self.prober.timeout)
+        except TimeoutError as exc:
+            raise EnvironmentBusy(
+                "The remote kernel did not answer in time: it may be running a cell. "
+                "Try again when it is idle."
+            ) from exc
+        return _last_report(answer.marked_lines(), dict) or {}
+
+    def _lock_key(self, env: Environment) -> str:
+        # The environment's own lock is the one on the kernel's host (taken there);
+        # this server's lock file for it must be another file, even where the two
+        # hosts share a home directory.
+        key = super()._lock_key(env)
+        return key if self._remote(env.executable) is None else f"remote-kernel:{key}"
+
+    def _free_bytes(self, env: Environment, where: str) -> int | None:
         if self._remote(env.executable) is None:
-            super()._check_space(plan, env)
+            return super()._free_bytes(env, where)
+        return self._remote_free.get(env.prefix or "")  # measured in the kernel (submit)
+
+    async def _problems(
+        self,
+        env: Environment,
+        touched: Collection[str],
+        before: list[dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        kernel = self._remote(env.executable)
+        if kernel is None:
+            return await super()._problems(env, touched, before)
+        try:
+            found = await self._remote_file_problems(kernel, env, touched)
+        except ProbeError:
+            if before is None:
+                return []  # before the job: not known, nothing to compare with
+            raise
+        found += await asyncio.to_thread(verify.requirement_problems, env)
+        known = {(p["kind"], p["message"]) for p in before or ()}
+        for problem in found:
+            problem["preexisting"] = (problem["kind"], problem["message"]) in known
+        return found
+
+    async def _remote_file_problems(
+        self, kernel: RemoteKernel, env: Environment, touched: Collection[str]
+    ) -> list[dict[str, Any]]:
+        """``jobs.verify``'s checks of the environment's files, run in the kernel."""
+        code = _kernel_code(
+            _VERIFY,
+            "<envhelper-verify>",
+            verify._site_dirs,
+            verify._metadata_problems,
+            verify._record_rows,
+            verify.record_problems,
+            MAX_SHOWN=verify.MAX_SHOWN,
+            PATHS=json.dumps(env.data.get("paths") or {}),
+            TOUCHED=json.dumps(sorted(touched)),
+        )
+        try:
+            answer = await _run_for_report(kernel, code, self.prober.timeout)
+        except TimeoutError as exc:
+            raise ProbeError("The remote kernel did not answer in time.") from exc
+        found = _last_report(answer.marked_lines(), list)
+        if found is None:
+            raise ProbeError(
+                f"The remote kernel could not check the environment's files: {answer.error}."
+            )
+        return [p for p in found if isinstance(p, dict)]
 
     def _execute(  # noqa: PLR0917
         self,
@@ -150,7 +429,7 @@ class KernelJobRunner(JobRunner):
         log.append("$ " + shown)
         job.emit_threadsafe(
             phase="downloading" if step.purpose == "install" else "installing",
-            message=f"Running {backend.name} in the remote kernel.",
+            message=_remote_step_message(step),
             line="$ " + shown,
         )
         future = asyncio.run_coroutine_threadsafe(
@@ -172,10 +451,10 @@ class KernelJobRunner(JobRunner):
         env_set = {k: v for k, v in step.env.items() if here.get(k) != v}
         dropped = set(PIP_DROPPED_ENV) | set(UV_DROPPED_ENV)
         env_unset = sorted(k for k in (set(here) | dropped) if k not in step.env)
-        args = json.dumps([step.argv, env_set, env_unset, remaining])
-        code = isolated(
-            _RUN.replace("json.loads(ARGS)", f"json.loads({args!r})"), "<envhelper-job>"
-        )
+        # argv and environment (credentials among them) go out of band: see _RUN
+        lock = [job.environment.prefix or "", job.id]
+        args = json.dumps([step.argv, env_set, env_unset, remaining, lock])
+        code = _kernel_code(_RUN, "<envhelper-job>")
         output: list[str] = []
         record: dict[str, Any] = {}
         pending = [""]
@@ -223,6 +502,7 @@ class KernelJobRunner(JobRunner):
                 on_stream=on_stream,
                 cancel=stop,
                 until=lambda: bool(record),
+                stdin_text=args,
             )
         except TimeoutError:
             return classify("\n".join(output), timed_out=True, deadline=self.config.deadline)
@@ -231,6 +511,13 @@ class KernelJobRunner(JobRunner):
             watcher.cancel()
         on_stream("stdout", "\n")
         text = "\n".join(output)
+        if isinstance(record.get("busy"), dict):
+            return Failure(
+                "other",
+                _busy_message(record["busy"]),
+                "Wait until the other job has finished, then plan again.",
+                None,
+            )
         if record.get("cancelled") or (cancel.is_set() and not record):
             return cancelled_failure(redact_url("\n".join(output[-10:])) or None)
         if record.get("timed_out"):

@@ -13,6 +13,7 @@ notebook, the execution count does not move, and the user's namespace is untouch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import queue
 import time
@@ -76,6 +77,7 @@ async def execute(
     user_expressions: Mapping[str, str] | None = None,
     cancel: asyncio.Event | None = None,
     until: Callable[[], bool] | None = None,
+    stdin_text: str | None = None,
 ) -> Execution:
     """Run ``code`` in the kernel of ``kernel_manager`` (one kernel's manager).
 
@@ -85,6 +87,12 @@ async def execute(
     (the code sees ``KeyboardInterrupt``) and its answer is still read. ``until``: keep
     reading iopub after the kernel is idle until it returns true (through a gateway,
     stream messages can arrive after the idle status of their request).
+
+    ``stdin_text``: the answer to the code's ``input()``, sent over the stdin channel
+    as an ``input_reply``: how a secret (an index password) reaches the code without
+    being part of it. The code of an execute request can be seen (a gateway's or a
+    kernel's debug log, a kernel's history when a caller forgets ``silent``); the
+    reply is read by ``input()`` and goes nowhere else.
     """
     # jupyter_client (and zmq) only once a kernel is talked to: the command line and
     # the magic import this package too, and never need it.
@@ -100,17 +108,33 @@ async def execute(
         username=old.username,
         session=uuid.uuid4().hex,
     )
-    started = client.start_channels(iopub=True, stdin=False, hb=False, control=False)
-    if inspect.isawaitable(started):
-        await started
+    wants_stdin = stdin_text is not None
+    gateway = is_gateway_manager(kernel_manager) or inspect.iscoroutinefunction(
+        client.start_channels
+    )
+    channels = {"iopub": True, "stdin": wants_stdin, "hb": False, "control": False}
+    if gateway:
+        # a gateway's client opens its websocket with a blocking connect inside this
+        # coroutine (and joins its reader thread on stop): a thread of its own, with
+        # a loop of its own, keeps that off the server's event loop
+        await asyncio.to_thread(asyncio.run, client.start_channels(**channels))
+    else:
+        started = client.start_channels(**channels)
+        if inspect.isawaitable(started):
+            await started
+    answering: asyncio.Future[None] | None = None
     try:
-        msg_id = client.execute(
-            code,
-            silent=True,
-            store_history=False,
-            user_expressions=dict(user_expressions or {}),
-            allow_stdin=False,
-        )
+        request: dict[str, Any] = {
+            "code": code,
+            "silent": True,
+            "store_history": False,
+            "user_expressions": dict(user_expressions or {}),
+            "allow_stdin": wants_stdin,
+            "stop_on_error": True,
+        }
+        msg_id = _send(client, "shell", "execute_request", request)
+        if stdin_text is not None:
+            answering = asyncio.ensure_future(_answer_input(client, msg_id, stdin_text))
         out = Execution(status="unknown")
         stdout: list[str] = []
         stderr: list[str] = []
@@ -160,7 +184,44 @@ async def execute(
         out.stdout, out.stderr = "".join(stdout), "".join(stderr)
         return out
     finally:
-        client.stop_channels()
+        if answering is not None:
+            answering.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await answering
+        if gateway:
+            await asyncio.to_thread(client.stop_channels)
+        else:
+            client.stop_channels()
+
+
+async def _answer_input(client: Any, msg_id: str, text: str) -> None:
+    """Answer the ``input_request`` of execute request ``msg_id`` with ``text`` (once)."""
+    while True:
+        try:
+            msg = await _next(client.stdin_channel, 0.5)
+        except queue.Empty:
+            continue
+        kind = msg.get("msg_type") or (msg.get("header") or {}).get("msg_type")
+        if kind == "input_request" and (msg.get("parent_header") or {}).get("msg_id") == msg_id:
+            _send(client, "stdin", "input_reply", {"value": text}, parent=msg)
+            return
+
+
+def _send(
+    client: Any, channel: str, msg_type: str, content: dict[str, Any], parent: Any = None
+) -> str:
+    """Send one message on a channel of ``client``; its id.
+
+    Through a gateway the message says its channel itself: the gateway's websocket
+    routes by that key, and one without it goes to shell *and is written to the
+    gateway's log in full* (jupyter-server's ``GatewayKernelClient`` sends its own
+    messages without it)."""
+    msg = client.session.msg(msg_type, content, parent=parent)
+    stream = getattr(client, f"{channel}_channel")
+    if isinstance(stream, queue.Queue):  # the gateway's ChannelQueue
+        msg["channel"] = channel
+    stream.send(msg)
+    return str(msg["header"]["msg_id"])
 
 
 async def _interrupt(kernel_manager: Any) -> None:

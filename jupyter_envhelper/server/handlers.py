@@ -50,6 +50,11 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
         core: Core = app.core
         return core
 
+    def compute_etag(self) -> str | None:
+        """No ETag (tornado's is a hash of the whole body, on the event loop): every
+        answer is made afresh, and no client sends it back."""
+        return None
+
     def finish_json(self, payload: dict[str, Any], status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
