@@ -22,11 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -36,8 +32,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_plan_pypi import make_target, reachable  # noqa: E402
-from bench_server_pypi import free_port, start_server, wait_up  # noqa: E402
+from bench_plan_pypi import reachable  # noqa: E402
+from bench_server_pypi import running_server  # noqa: E402
 
 FRESH_S = 3.0
 WARM_S = 1.0
@@ -73,43 +69,25 @@ def main() -> None:
     if not reachable():
         print(json.dumps({"skipped": "PyPI is unreachable"}) if args.json else "skipped: no PyPI")
         sys.exit(0)
-    token, port = secrets.token_hex(16), free_port()
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-rescue-") as work:
-        target = make_target(work)
-        seed_env = {**os.environ, "XDG_CACHE_HOME": os.path.join(work, "seed")}
-        subprocess.run([sys.executable, "-m", "jupyter_envhelper.search"], env=seed_env,
-                       check=False, capture_output=True)  # fmt: skip
-        server = start_server(work, target, token, port)
-        headers = {"Authorization": f"token {token}"}
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers,
-                              timeout=300) as client:  # fmt: skip
-                wait_up(client)
-                time.sleep(3)  # the extension's warm-up at start, as a user's first click
-                for position, (module, expected) in enumerate(MODULES.items()):
-                    first, doc = ask(client, module)
-                    warm, again = ask(client, module)
-                    rows.append(
-                        {
-                            "module": module,
-                            "kind": "fresh" if position == 0 else "first",
-                            "first_s": round(first, 2),
-                            "warm_s": round(warm, 3),
-                            "distribution": named(doc),
-                            "expected": expected,
-                            "verdict": doc.get("verdict"),
-                            "same_answer": named(again) == named(doc)
-                            and again.get("verdict") == doc.get("verdict"),
-                            "message": doc.get("message"),
-                        }
-                    )
-        finally:
-            server.terminate()
-            try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with running_server("bench-rescue-") as (_server, client):
+        for position, (module, expected) in enumerate(MODULES.items()):
+            first, doc = ask(client, module)
+            warm, again = ask(client, module)
+            rows.append(
+                {
+                    "module": module,
+                    "kind": "fresh" if position == 0 else "first",
+                    "first_s": round(first, 2),
+                    "warm_s": round(warm, 3),
+                    "distribution": named(doc),
+                    "expected": expected,
+                    "verdict": doc.get("verdict"),
+                    "same_answer": named(again) == named(doc)
+                    and again.get("verdict") == doc.get("verdict"),
+                    "message": doc.get("message"),
+                }
+            )
     missed = []
     for row in rows:
         limit = FRESH_S if row["kind"] == "fresh" else None

@@ -22,6 +22,7 @@ browser sees them, REST included).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +102,32 @@ def wait_up(client: httpx.Client, seconds: float = 120) -> None:
     raise SystemExit("the server did not start")
 
 
+@contextlib.contextmanager
+def running_server(prefix: str) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
+    """A started server over an empty cache (the typo index prepared) and a client
+    with its token, once the extension's start-up warm-up is done; stopped after."""
+    token, port = secrets.token_hex(16), free_port()
+    with tempfile.TemporaryDirectory(prefix=prefix) as work:
+        target = make_target(work)
+        seed_env = {**os.environ, "XDG_CACHE_HOME": os.path.join(work, "seed")}
+        subprocess.run([sys.executable, "-m", "jupyter_envhelper.search"], env=seed_env,
+                       check=False, capture_output=True)  # fmt: skip
+        server = start_server(work, target, token, port)
+        headers = {"Authorization": f"token {token}"}
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers,
+                              timeout=300) as client:  # fmt: skip
+                wait_up(client)
+                time.sleep(3)  # the extension's warm-up at start, as a user's first click
+                yield server, client
+        finally:
+            server.terminate()
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
 def plan(client: httpx.Client, requirements: list[str]) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
     response = client.post(
@@ -130,53 +158,35 @@ def main() -> None:
     if not reachable():
         print(json.dumps({"skipped": "PyPI is unreachable"}) if args.json else "skipped: no PyPI")
         sys.exit(0)
-    token, port = secrets.token_hex(16), free_port()
-    with tempfile.TemporaryDirectory(prefix="bench-server-") as work:
-        target = make_target(work)
-        seed_env = {**os.environ, "XDG_CACHE_HOME": os.path.join(work, "seed")}
-        subprocess.run([sys.executable, "-m", "jupyter_envhelper.search"], env=seed_env,
-                       check=False, capture_output=True)  # fmt: skip
-        server = start_server(work, target, token, port)
-        headers = {"Authorization": f"token {token}"}
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers,
-                              timeout=300) as client:  # fmt: skip
-                wait_up(client)
-                time.sleep(3)  # the extension's warm-up at start
-                bare = rss_mb(server.pid)
-                rows: list[dict[str, Any]] = []
-                for label, requested in REQUESTS.items():
-                    cold, doc = plan(client, requested)
-                    warm, again = plan(client, requested)
-                    other, _ = plan(client, pinned(requested, doc))
-                    # a repeated plan is the kept one (resolver/memo.py): stats say so
-                    reused = bool(((again.get("plan") or {}).get("stats") or {}).get("reused"))
-                    rows.append({"request": label, "cold_s": round(cold, 2),
-                                 "warm_ms": round(warm * 1000, 1), "warm_reused": reused,
-                                 "different_ms": round(other * 1000, 1)})  # fmt: skip
-                after_plans = rss_mb(server.pid)
-                started = time.perf_counter()
-                first_ms, complete = None, False
-                while time.perf_counter() - started < 300 and not complete:
-                    t = time.perf_counter()
-                    found = client.get("/envhelper/search", params={"q": "numpy"}).json()
-                    first_ms = first_ms or round((time.perf_counter() - t) * 1000, 1)
-                    complete = bool(found.get("complete"))
-                    if not complete:
-                        time.sleep(1)
-                built_s = round(time.perf_counter() - started, 1)
-                search_ms = []
-                for query in SEARCHES:
-                    t = time.perf_counter()
-                    client.get("/envhelper/search", params={"q": query})
-                    search_ms.append(round((time.perf_counter() - t) * 1000, 1))
-                after = rss_mb(server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with running_server("bench-server-") as (server, client):
+        bare = rss_mb(server.pid)
+        rows: list[dict[str, Any]] = []
+        for label, requested in REQUESTS.items():
+            cold, doc = plan(client, requested)
+            warm, again = plan(client, requested)
+            other, _ = plan(client, pinned(requested, doc))
+            # a repeated plan is the kept one (resolver/memo.py): stats say so
+            reused = bool(((again.get("plan") or {}).get("stats") or {}).get("reused"))
+            rows.append({"request": label, "cold_s": round(cold, 2),
+                         "warm_ms": round(warm * 1000, 1), "warm_reused": reused,
+                         "different_ms": round(other * 1000, 1)})  # fmt: skip
+        after_plans = rss_mb(server.pid)
+        started = time.perf_counter()
+        first_ms, complete = None, False
+        while time.perf_counter() - started < 300 and not complete:
+            t = time.perf_counter()
+            found = client.get("/envhelper/search", params={"q": "numpy"}).json()
+            first_ms = first_ms or round((time.perf_counter() - t) * 1000, 1)
+            complete = bool(found.get("complete"))
+            if not complete:
+                time.sleep(1)
+        built_s = round(time.perf_counter() - started, 1)
+        search_ms = []
+        for query in SEARCHES:
+            t = time.perf_counter()
+            client.get("/envhelper/search", params={"q": query})
+            search_ms.append(round((time.perf_counter() - t) * 1000, 1))
+        after = rss_mb(server.pid)
     report: dict[str, Any] = {
         "bare_rss_mb": bare,
         "after_plans_rss_mb": after_plans,
