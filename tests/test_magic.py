@@ -7,6 +7,7 @@ land in the venv's own site-packages, which is what the tests check.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -48,6 +49,21 @@ class Kernel:
     client: Any
     index_url: str
     python: Path
+    data_dir: Path | None = None
+
+    def last_outcome(self) -> str:
+        """The latest job's recorded outcome (what a failed one said), for a message."""
+        import sqlite3
+
+        if self.data_dir is None:
+            return ""
+        with contextlib.closing(
+            sqlite3.connect(self.data_dir / "envhelper" / "history.sqlite")
+        ) as db:
+            row = db.execute(
+                "SELECT outcome, log_tail FROM jobs ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        return repr(row)
 
     def run(self, code: str, *, allow_stdin: bool = False, timeout: float = 240) -> Outputs:
         out = Outputs()
@@ -108,7 +124,7 @@ def kernel(
         mp.setenv("JUPYTER_PATH", env["JUPYTER_PATH"])
         km, kc = start_new_kernel(kernel_name=KERNEL, env=env, startup_timeout=120)
     try:
-        k = Kernel(kc, index.index_url, python)
+        k = Kernel(kc, index.index_url, python, root / "data")
         loaded = k.run("%load_ext jupyter_envhelper")
         assert loaded.status == "ok", loaded.text
         yield k
@@ -234,7 +250,7 @@ def test_install_with_widgets_runs_in_the_background(kernel: Kernel) -> None:
         if latest[1] != "running":
             break
         time.sleep(0.5)
-    assert latest == ["install", "succeeded", "widgetpkg"], history.text
+    assert latest == ["install", "succeeded", "widgetpkg"], history.text + kernel.last_outcome()
     undone = kernel.run(f"%envhelp undo -y --no-widgets {url}")
     assert "removed    widgetpkg" in undone.text, undone.text
 

@@ -363,7 +363,12 @@ def test_prober_caches_until_site_packages_change(venv_factory, tmp_path: Path) 
     env4 = prober.probe_sync(python)
     assert env4.installed("newcomer") is not None
     assert env1.installed("newcomer") is None
-    # the bytecode cache was written and is used
+    # the bytecode cache was written (by a child, once the probe has answered: wait
+    # for it) and is used
+    for _ in range(100):
+        if list((tmp_path / "cache" / "bytecode").glob("probe-*.pyc")):
+            break
+        time.sleep(0.1)
     assert list((tmp_path / "cache" / "bytecode").glob("probe-*.pyc"))
     assert prober.probe_sync(python, refresh=True).installed("newcomer") is not None
 
