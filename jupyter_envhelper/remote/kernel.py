@@ -140,12 +140,15 @@ async def execute(
         stderr: list[str] = []
         deadline = time.monotonic() + timeout
         interrupted = False
+        # the kernel has begun this request: an interrupt sent before is lost (an idle
+        # kernel ignores it) or stops the user's cell the request waits behind
+        running = False
         idle = False
         while not (idle and (until is None or until() or out.error is not None)):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("the kernel did not answer in time")
-            if cancel is not None and cancel.is_set() and not interrupted:
+            if cancel is not None and cancel.is_set() and running and not interrupted:
                 interrupted = True
                 await _interrupt(kernel_manager)
             try:
@@ -156,6 +159,7 @@ async def execute(
                 continue
             kind = msg.get("msg_type") or (msg.get("header") or {}).get("msg_type")
             content = msg.get("content") or {}
+            running = True  # any message of this request: the kernel is at it
             if kind == "stream":
                 name, text = str(content.get("name")), str(content.get("text", ""))
                 (stderr if name == "stderr" else stdout).append(text)
