@@ -20,7 +20,7 @@ from jupyter_envhelper.currency.releases import (
     version_of,
 )
 from jupyter_envhelper.errors import IndexUnavailable
-from jupyter_envhelper.index.pages import JSON_TYPE, parse_project_json
+from jupyter_envhelper.index.pages import JSON_TYPE, parse_json_in_full
 
 PAGE_URL = "https://example.test/simple/demo-pkg/"
 INDEX_URL = "https://example.test/simple/"
@@ -82,7 +82,7 @@ def other_layout(files: list[dict[str, Any]], versions: list[str] | None) -> byt
 
 
 def full(body: bytes) -> Releases:
-    return parse_project_json(body, PAGE_URL, INDEX_URL, NAME)
+    return parse_json_in_full(body, PAGE_URL, INDEX_URL, NAME)
 
 
 def quick(body: bytes, installed: str) -> Releases:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jupyter_envhelper.index.pages import make_file, parse_project_json
+import pytest
+
+from jupyter_envhelper.index.pages import make_file, parse_json_in_full, parse_project_json
 
 PAGE_URL = "https://pypi.example/simple/pkg/"
 INDEX_URL = "https://pypi.example/simple/"
@@ -55,13 +57,14 @@ def facts(file: Any) -> tuple[Any, ...]:
     return (file.to_json(), file.project, str(file.requires_python), file.tags, file.url)
 
 
-def test_packed_entries_make_the_files_make_file_makes() -> None:
+@pytest.mark.parametrize("parse", [parse_json_in_full, parse_project_json])
+def test_packed_entries_make_the_files_make_file_makes(parse: Any) -> None:
     warnings: list[str] = []
     made = [make_file(e, PAGE_URL, INDEX_URL, "pkg", warnings) for e in ENTRIES]
     expected = [f for f in made if f is not None]
     assert len(expected) == len(ENTRIES)
     body = json.dumps({"meta": {"api-version": "1.1"}, "files": ENTRIES})
-    page = parse_project_json(body.encode(), PAGE_URL, INDEX_URL, "pkg")
+    page = parse(body.encode(), PAGE_URL, INDEX_URL, "pkg")
     assert page.filenames() == [e["filename"] for e in ENTRIES]
     versions = page.all_versions()
     built = [facts(f) for v in reversed(versions) for f in page.files_for(v)]
@@ -72,8 +75,9 @@ def test_packed_entries_make_the_files_make_file_makes() -> None:
 
 
 def test_usual_entries_are_kept_as_one_string() -> None:
+    # (what a page read in full keeps: an HTML page, a JSON page with escapes...)
     body = json.dumps({"files": [entry(f"pkg-{n}.0-py3-none-any.whl") for n in range(50)]})
-    page = parse_project_json(body.encode(), PAGE_URL, INDEX_URL, "pkg")
+    page = parse_json_in_full(body.encode(), PAGE_URL, INDEX_URL, "pkg")
     lazy = page._lazy
     assert lazy is not None and lazy.built == 0
     kept = lazy._entries  # type: ignore[attr-defined]

@@ -33,21 +33,17 @@ from typing import Any, Protocol
 from packaging.version import InvalidVersion, Version
 
 from ..index import DistributionFile
-from ..index.pages import LazyEntries, is_json, parse_project_html, parse_project_json
+from ..index.pages import LazyEntries, is_json, parse_json_in_full, parse_project_html
+from ..index.rawpage import entry_at as _entry_at
+from ..index.rawpage import value_at as _value_at
 
 # a page up to this size is read on the loop; a bigger one in a worker thread
 INLINE_BYTES = 256 * 1024
-_AFTER_KEY = re.compile(rb"\s*:\s*")
 # a release number a version text starts with, when it has no epoch ("1!")
 _RELEASE = re.compile(r"\s*[vV]?(\d+(?:\.\d+)*)(?![\d!])")
 # a wheel's name and its version text (the part after the first dash)
 _WHEEL = re.compile(rb'"filename"\s*:\s*"([^"\-]*-([^"\-]+)-[^"]*\.whl)"')
 _SDIST = re.compile(rb'"filename"\s*:\s*"([^"]*)\.(?:tar\.gz|zip)"')
-_FILENAME_KEY = b'"filename"'
-_DECODER = json.JSONDecoder()
-_BLANK = frozenset(b" \t\r\n")
-_COLON = ord(":")
-_MAX_TRIES = 8  # "{" tried backwards from a filename before giving up on the fast read
 
 
 class Releases(Protocol):
@@ -205,17 +201,6 @@ def _fast(
     return NewerReleases(name, index_url, page_url, entries, fast=True)
 
 
-def _value_at(body: bytes, key: int, opening: bytes) -> int | None:
-    """Where the value of the key found at ``key`` starts, just after its ``opening``
-    character; None when there is no such key or its value opens otherwise."""
-    if key < 0:
-        return None
-    colon = _AFTER_KEY.match(body, body.find(b'"', key + 1) + 1)
-    if colon is None or body[colon.end() : colon.end() + 1] != opening:
-        return None
-    return colon.end() + 1
-
-
 def _named_after(body: bytes, newer: dict[str, Version]) -> list[tuple[int, str]]:
     """(position of the ``"filename"`` key, the file name) of every wheel and sdist
     whose name carries one of the ``newer`` version texts (compared case-blind)."""
@@ -233,31 +218,6 @@ def _named_after(body: bytes, newer: dict[str, Version]) -> list[tuple[int, str]
     return found
 
 
-def _entry_at(body: bytes, at: int, filename: str) -> dict[str, Any] | None:
-    """The file entry (a JSON object) whose ``"filename"`` key is at ``at``: decoded
-    from the ``{`` that opens it (the last one before the key that is not a nested
-    value, which follows a ``:``) up to the next entry's ``"filename"`` key."""
-    following = body.find(_FILENAME_KEY, at + len(_FILENAME_KEY))
-    stop = len(body) if following < 0 else following
-    start = at
-    for _ in range(_MAX_TRIES):
-        start = body.rfind(b"{", 0, start)
-        if start < 0:
-            return None
-        before = start - 1
-        while before > 0 and body[before] in _BLANK:
-            before -= 1
-        if body[before] == _COLON:
-            continue  # "core-metadata": {...} and the like
-        try:
-            value, _ = _DECODER.raw_decode(body[start:stop].decode("utf-8"))
-        except ValueError:
-            continue
-        if isinstance(value, dict) and value.get("filename") == filename:
-            return value
-    return None
-
-
 def _every_entry(
     body: bytes, page_url: str, index_url: str, name: str, installed: Version
 ) -> Releases:
@@ -272,7 +232,7 @@ def _every_entry(
     meta = data.get("meta") if isinstance(data, dict) else None
     api = (meta or {}).get("api-version") if isinstance(meta, dict) else None
     if not isinstance(files, list) or (api is not None and not str(api).startswith("1")):
-        return parse_project_json(body, page_url, index_url, name)
+        return parse_json_in_full(body, page_url, index_url, name)
     texts: dict[str, list[dict[str, Any]]] = {}
     for entry in files:
         filename = entry.get("filename") if isinstance(entry, dict) else None

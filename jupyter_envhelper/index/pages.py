@@ -237,6 +237,44 @@ def _unpack(packed: str) -> tuple[str, str, dict[str, str] | None, str | None, s
     return filename, href, {"sha256": digest} if digest else None, upload or None, meta
 
 
+SKIPPED = object()  # ``classify``'s answer for a kind of file the parser ignores
+
+
+def classify(
+    filename: str, project: str, heads: dict[str, Any], tag_memo: dict[str, Any]
+) -> tuple[Version, str, frozenset[Tag]] | object | None:
+    """(version, kind, tags) of a well-formed wheel or sdist of ``project`` (the
+    fast path: ``heads`` and ``tag_memo`` keep what one page repeats), ``SKIPPED`` for
+    an ignored kind, None for anything unusual (``make_file`` then decides)."""
+    if filename.endswith(".whl"):
+        stem = filename[:-4]
+        cut = stem.rfind("-", 0, stem.rfind("-", 0, stem.rfind("-")))
+        if cut <= 0:
+            return None
+        head = stem[:cut]
+        version = heads.get(head, _MISSING)
+        if version is _MISSING:
+            version = heads[head] = _wheel_head(head, project)
+        if version is None:
+            return None
+        tag_text = stem[cut + 1 :]
+        tags = tag_memo.get(tag_text, _MISSING)
+        if tags is _MISSING:
+            tags = tag_memo[tag_text] = cached_tags(tag_text)
+        return None if tags is None else (version, "wheel", tags)
+    if filename.endswith(_IGNORED_SUFFIXES):
+        return SKIPPED
+    return _quick_name(filename, project)
+
+
+def quick_version(
+    filename: str, project: str, heads: dict[str, Any], tag_memo: dict[str, Any]
+) -> Version | object | None:
+    """The version ``classify`` finds (``SKIPPED``, None: as it says)."""
+    found = classify(filename, project, heads, tag_memo)
+    return found[0] if type(found) is tuple else found
+
+
 class LazyEntries:
     """A page's file entries, checked but not yet ``DistributionFile``s (see
     ``ProjectPage``). Each entry keeps the few values a file is made of."""
@@ -262,8 +300,8 @@ class LazyEntries:
         page; anything unusual goes to ``make_file``, which says why it is skipped."""
         by_version = self._by_version
         out = self._entries
-        heads: dict[str, Version | None] = {}
-        tag_memo: dict[str, frozenset[Tag] | None] = {}
+        heads: dict[str, Any] = {}
+        tag_memo: dict[str, Any] = {}
         rp_memo: dict[Any, bool] = {None: True}
         rp_same: dict[str, str] = {}
         project = self.project
@@ -276,25 +314,10 @@ class LazyEntries:
             href = get("url")
             quick: tuple[Version, str, frozenset[Tag]] | None = None
             if type(filename) is str and type(href) is str:
-                if filename.endswith(".whl"):
-                    stem = filename[:-4]
-                    cut = stem.rfind("-", 0, stem.rfind("-", 0, stem.rfind("-")))
-                    if cut > 0:
-                        head = stem[:cut]
-                        version = heads.get(head, _MISSING)
-                        if version is _MISSING:
-                            version = heads[head] = _wheel_head(head, project)
-                        if version is not None:
-                            tag_text = stem[cut + 1 :]
-                            tags = tag_memo.get(tag_text, _MISSING)
-                            if tags is _MISSING:
-                                tags = tag_memo[tag_text] = cached_tags(tag_text)
-                            if tags is not None:
-                                quick = (version, "wheel", tags)  # type: ignore[assignment]
-                elif filename.endswith(_IGNORED_SUFFIXES):
+                found = classify(filename, project, heads, tag_memo)
+                if found is SKIPPED:
                     continue
-                else:
-                    quick = _quick_name(filename, project)
+                quick = found  # type: ignore[assignment]
             rp_text = get("requires-python")
             if type(rp_text) is str:  # one string per distinct text, not one per file
                 rp_text = rp_same.setdefault(rp_text, rp_text)
@@ -513,6 +536,21 @@ def parse_project_json(body: bytes, page_url: str, index_url: str, project: str)
 
 
 def _parse_project_json(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
+    from .rawpage import read_json_page
+
+    lazy = read_json_page(body, page_url, index_url, project)
+    return lazy if lazy is not None else parse_json_in_full(body, page_url, index_url, project)
+
+
+def full_json_entries(body: bytes, page_url: str, index_url: str, project: str) -> LazyEntries:
+    """Every entry of a JSON page decoded and checked (its warnings dropped)."""
+    page = parse_json_in_full(body, page_url, index_url, project)
+    assert isinstance(page._lazy, LazyEntries)
+    return page._lazy
+
+
+def parse_json_in_full(body: bytes, page_url: str, index_url: str, project: str) -> ProjectPage:
+    """A JSON page with every entry decoded and checked (``LazyEntries``)."""
     data = _load_json(body, page_url)
     api_version = _check_api_version((data.get("meta") or {}).get("api-version"), page_url)
     files = data.get("files")
