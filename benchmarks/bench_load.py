@@ -17,12 +17,16 @@ one environment cost one probe, and an unchanged one is never probed again).
 ``--gateway``: the kernels run behind a real Jupyter Kernel Gateway on 127.0.0.1,
 started in a private mount namespace as ``tests/test_gateway.py`` does (its kernels'
 interpreter is not a file the server can run), so every probe, plan and environment
-goes through the kernel. Skipped (exit 0, saying why) where the machine refuses mount
-namespaces or the gateway is not installed.
+goes through the kernel (over one kept client per kernel; an environment checked in
+its kernel less than 5 s ago is served from the cache). Skipped (exit 0, saying why)
+where the machine refuses mount namespaces or the gateway is not installed.
 
 ``--sample REPORT.json``: the server runs under ``benchmarks/loop_sampler.py``, which
 writes down the stacks of what held its event loop up (and of the threads that were
 running meanwhile), most frequent first.
+
+Reported too: the machine's 1-minute load average as the measured part began and
+ended (``load_avg_1m``): on a machine busy with other work every latency is inflated.
 
 Targets: ``api/status`` always under 100 ms; p95 under 2 s; no probe after the
 warm-up. Exits 1 when one is missed.
@@ -257,6 +261,7 @@ async def run(
             assert plan.get("plan") is not None, plan
             latencies.append(ms)
 
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         for _ in range(rounds):
             await asyncio.gather(*(one(k) for k in ids))
@@ -279,6 +284,10 @@ async def run(
             "status_p95_ms": round(status_ms[int(0.95 * (len(status_ms) - 1))], 1),
             "status_samples": len(status_ms),
             "wall_s": round(wall, 2),
+            # the machine's 1-minute load average as the measured part began and ended:
+            # above its core count, every latency here is inflated
+            "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "cpus": os.cpu_count(),
             # a gateway kernel's probes are cached in the server's memory, not on disk:
             # not counted there (None)
             "reprobes": None

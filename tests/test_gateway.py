@@ -326,9 +326,11 @@ async def test_remote_requests_need_a_token(jp_fetch: Any) -> None:
 
 
 async def test_a_remote_kernels_installer_config_is_watched_like_a_local_one(
-    jp_fetch: Any, gateway: Gateway
+    jp_fetch: Any, jp_serverapp: Any, gateway: Gateway
 ) -> None:
     conf = gateway.real / "venv" / "pip.conf"  # the remote venv's sys.prefix/pip.conf
+    prober = _runner(jp_serverapp).prober
+    prober.fresh_s = 0.5  # a change behind our back is seen once this window has passed
 
     async def installer_config(kernel_id: str) -> str:
         doc = json.loads(
@@ -345,11 +347,24 @@ async def test_a_remote_kernels_installer_config_is_watched_like_a_local_one(
                 "[global]\nindex-url = http://127.0.0.1:9/envhelper-marker/simple/\n",
                 encoding="utf-8",
             )
-            # Then the next answer is probed again and has it
+            # Then the first answer after the freshness window is probed again and has it
+            await asyncio.sleep(prober.fresh_s)
             assert "envhelper-marker" in await installer_config(kernel_id)
         finally:
             conf.unlink(missing_ok=True)
+        await asyncio.sleep(prober.fresh_s)
         assert "envhelper-marker" not in await installer_config(kernel_id)
+
+        # Within the window a request is served from the cache, unchecked ...
+        prober.fresh_s = 600
+        try:
+            conf.write_text("[global]\nindex-url = http://127.0.0.1:9/later/simple/\n")
+            assert "/later/" not in await installer_config(kernel_id)
+            # ... but the check a job makes before it starts always asks the kernel
+            env = await asyncio.to_thread(prober.probe_sync, str(gateway.python))
+            assert "/later/" in json.dumps(env.installer_config())
+        finally:
+            conf.unlink(missing_ok=True)
 
 
 async def test_the_index_password_reaches_the_remote_installer_out_of_band(
@@ -464,3 +479,74 @@ async def test_a_remote_job_takes_the_lock_and_checks_space_and_files_on_the_ker
         ]
         assert "Installing 1 package in the remote kernel's environment." in texts, texts
         assert not [t for t in texts if "Running" in t or "pip" in t], texts
+
+
+async def _until(check: Any, timeout: float = 30) -> None:
+    for _ in range(int(timeout / 0.1)):
+        if check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+async def test_each_gateway_kernel_is_asked_over_one_kept_client(
+    jp_fetch: Any, jp_serverapp: Any, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_envhelper.remote import RemoteKernel
+
+    prober = _runner(jp_serverapp).prober
+    prober.fresh_s = 0  # every request checks the cached probe in the kernel
+    clients = prober.clients
+
+    async def environment(kernel_id: str) -> dict[str, Any]:
+        doc = json.loads(
+            (await jp_fetch("envhelper", "environment", params={"kernel_id": kernel_id})).body
+        )
+        assert doc["environment"]["executable"] == str(gateway.python), doc
+        return doc
+
+    async with remote_kernel(jp_fetch) as kernel_id:
+        km = jp_serverapp.kernel_manager.get_kernel(kernel_id)
+        made_by_km: list[int] = []  # every client made of this kernel's manager (a spy)
+        real_client = km.client
+        monkeypatch.setattr(km, "client", lambda **kw: made_by_km.append(1) or real_client(**kw))
+        # Given a remote kernel asked many questions (probe, checks, plans' imports)
+        made, checks = clients.made, prober.remote_checks
+        for _ in range(3):
+            await environment(kernel_id)
+            await post(
+                jp_fetch,
+                "envhelper",
+                "plan",
+                body={"kernel_id": kernel_id, "requirements": ["dep"]},
+            )
+        assert prober.remote_checks > checks  # (they were asked in the kernel)
+        # Then one client served them all
+        kept = clients.current(kernel_id)
+        assert kept is not None and clients.made == made + 1
+        assert len(made_by_km) == 1
+        remote = RemoteKernel(jp_serverapp.kernel_manager, kernel_id, asyncio.get_running_loop())
+        pid = (await prober.evaluate(remote, {"pid": "__import__('os').getpid()"}, timeout=10))[
+            "pid"
+        ]
+        # and the user's output does not pile up in it: messages nobody waits for are dropped
+        await evaluate_remote(km, {"x": "[print('noise' * 100) for _ in range(200)] and 1"})
+        await _until(lambda: kept.client.iopub_channel.qsize() == 0, 10)
+
+        # When the kernel restarts
+        await post(jp_fetch, "api", "kernels", kernel_id, "restart", body={})
+        # Then the kept client is left (closed) and a new one answers, from the new kernel
+        before = kept
+        await _until(lambda: before.stale)
+        await environment(kernel_id)
+        assert clients.current(kernel_id) is not before and clients.made == made + 2
+        await _until(lambda: before.closed)
+        after = clients.current(kernel_id)
+        assert after is not None and not after.closed
+        new_pid = await prober.evaluate(remote, {"pid": "__import__('os').getpid()"}, timeout=10)
+        assert new_pid["pid"] != pid
+        assert clients.current(kernel_id) is after
+
+    # When the kernel is shut down, its kept client closes (websocket and threads)
+    await _until(lambda: after.closed)
+    await _until(lambda: not any(t.is_alive() for t in after._threads), 10)

@@ -15,6 +15,7 @@ import inspect
 import logging
 import os
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ IMPORTED_MODULES_EXPRESSION = (
 )
 DEFAULT_SYNTHETIC_PYTHON = "3.12"
 DEFAULT_SYNTHETIC_PLATFORM = "manylinux_2_28_x86_64"
+REMOTE_SPEC_S = 5.0  # seconds a gateway's kernelspec is used before it is read again
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Locator:
         # client made and closed per question costs the event loop milliseconds
         # (kernels.shell_client)
         self._shell: dict[str, tuple[Any, Any, asyncio.AbstractEventLoop, Any, asyncio.Lock]] = {}
+        self._remote_specs: dict[str, tuple[float, KernelTarget]] = {}  # a gateway's, read at
 
     # -- kernelspecs ---------------------------------------------------------------------------
 
@@ -154,7 +157,15 @@ class Locator:
         get_spec = self.kernel_spec_manager.get_kernel_spec
         try:
             if inspect.iscoroutinefunction(get_spec):  # a gateway's: HTTP, on the loop
+                # every request about a gateway kernel needs its spec: one HTTP
+                # request to the gateway per REMOTE_SPEC_S seconds, not per request
+                known = self._remote_specs.get(name)
+                if known is not None and time.monotonic() - known[0] < REMOTE_SPEC_S:
+                    return known[1]
                 spec = await get_spec(name)
+                found = target_from_spec(name, spec_object(spec), server_python=self.server_python)
+                self._remote_specs[name] = (time.monotonic(), found)
+                return found
             else:  # files: searching the kernel directories is disk work, off the loop
                 spec = await asyncio.to_thread(get_spec, name)
         except Exception as exc:
@@ -236,7 +247,13 @@ class Locator:
         try:
             km = self.kernel_manager.get_kernel(kernel_id)
             expressions = {"modules": IMPORTED_MODULES_EXPRESSION}
-            if is_gateway_manager(self.kernel_manager):
+            if is_gateway_manager(self.kernel_manager) and isinstance(self.prober, KernelProber):
+                # over the kernel's kept gateway client (remote/kernel.py KeptClients)
+                kernel = RemoteKernel(self.kernel_manager, kernel_id, asyncio.get_running_loop())
+                answer = await self.prober.evaluate(
+                    kernel, expressions, timeout=self.kernel_query_timeout
+                )
+            elif is_gateway_manager(self.kernel_manager):
                 answer = await evaluate_remote(km, expressions, timeout=self.kernel_query_timeout)
             else:
                 answer = await self._ask(kernel_id, km, expressions)
@@ -447,6 +464,8 @@ class Locator:
         for entry in self._shell.values():
             entry[3].stop_channels()
         self._shell.clear()
+        if isinstance(self.prober, KernelProber):
+            self.prober.close()  # its kept gateway clients
 
     async def _probe(
         self,

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import inspect
 import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -68,6 +69,197 @@ async def _next(channel: Any, timeout: float) -> dict[str, Any]:
     return result
 
 
+class KeptClient:
+    """One started gateway client of a running kernel, kept for its queries.
+
+    Making a gateway client (a ``Session`` clone, a websocket connect, a reader thread)
+    costs the server's event loop milliseconds per query; a kept one costs it a send.
+    Its shell and iopub queues are read by one thread each, which hands the messages of
+    requests someone waits for to the loop and drops the rest: the iopub queue gets
+    everything the kernel broadcasts (the user's cells too), and would otherwise grow
+    without bound. It is ``stale`` once its websocket is gone (the kernel shut down,
+    the gateway went away) or the kernel said it restarted (its ``starting`` or
+    ``restarting`` status): ``KeptClients`` then makes a new one.
+    """
+
+    def __init__(
+        self,
+        kernel_manager: Any,
+        loop: asyncio.AbstractEventLoop,
+        running: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """``running()``: whether the kernel still runs (asked from a worker thread,
+        twice a second): once it says no, the client closes itself."""
+        self.kernel_manager = kernel_manager
+        self.loop = loop
+        self.running = running
+        self.client: Any = None
+        self.stale = False
+        self.closed = False  # its websocket closed, its threads ending
+        self._stop_once = threading.Lock()
+        self._closing = threading.Event()
+        self._waiters: dict[str, asyncio.Queue[tuple[str, dict[str, Any]]]] = {}
+        self._threads: list[threading.Thread] = []
+
+    async def start(self) -> None:
+        # all of it in a worker thread: making the client (traitlets, a Session clone)
+        # is milliseconds of CPU, its websocket connect blocks, and so does starting
+        # a thread (until the new one runs)
+        self.client = await asyncio.to_thread(self._started_client)
+
+    def _started_client(self) -> Any:
+        from jupyter_client.session import Session
+
+        client = self.kernel_manager.client()
+        old = client.session
+        client.session = Session(
+            key=old.key,
+            signature_scheme=old.signature_scheme,
+            username=old.username,
+            session=uuid.uuid4().hex,
+        )
+        # (the gateway client's router thread stops at a message for a channel it
+        # has no queue for: stdin too, though only a job's input() would use it)
+        channels = {"iopub": True, "stdin": True, "hb": False, "control": False}
+        asyncio.run(client.start_channels(**channels))
+        for name in ("shell", "iopub", "stdin"):
+            thread = threading.Thread(
+                target=self._read, args=(name, getattr(client, f"{name}_channel")), daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return client
+
+    def _read(self, name: str, channel: Any) -> None:
+        """Worker thread: hand each message to whoever waits for its parent."""
+        while not self._closing.is_set():
+            try:
+                msg = channel.get(True, 0.5)
+            except queue.Empty:
+                if name != "iopub":
+                    continue
+                if getattr(channel, "response_router_finished", False) or not self._running():
+                    # the websocket is gone, or the kernel: nothing more to read
+                    self.stale = True
+                    self._closing.set()
+                    self._stop()
+                    return
+                continue
+            parent = (msg.get("parent_header") or {}).get("msg_id")
+            waiter = self._waiters.get(parent) if parent else None
+            if waiter is not None:
+                with contextlib.suppress(RuntimeError):  # the loop is closed
+                    self.loop.call_soon_threadsafe(waiter.put_nowait, (name, msg))
+            elif name == "iopub" and _restarted(msg):
+                self.stale = True
+
+    def expect(self, msg_id: str) -> asyncio.Queue[tuple[str, dict[str, Any]]]:
+        waiter: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._waiters[msg_id] = waiter
+        return waiter
+
+    def forget(self, msg_id: str) -> None:
+        self._waiters.pop(msg_id, None)
+
+    def _running(self) -> bool:
+        try:
+            return bool(self.running())
+        except Exception:
+            return False
+
+    def _stop(self) -> None:
+        with self._stop_once:
+            if self.client is not None and not self.closed:
+                self.closed = True
+                with contextlib.suppress(Exception):
+                    self.client.stop_channels()
+
+    def close(self) -> None:
+        """Blocking (joins threads, closes the websocket): from a worker thread."""
+        self._closing.set()
+        self.stale = True
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join()
+        self._stop()
+
+
+def _restarted(msg: dict[str, Any]) -> bool:
+    kind = msg.get("msg_type") or (msg.get("header") or {}).get("msg_type")
+    state = (msg.get("content") or {}).get("execution_state")
+    return kind == "status" and state in ("starting", "restarting", "dead")
+
+
+class KeptClients:
+    """The kept clients of the running gateway kernels (``KeptClient``), one each.
+
+    ``get`` makes one when there is none, or when the kept one is stale (the kernel
+    restarted, its websocket closed) or belongs to another manager or event loop;
+    clients of kernels that are no longer running are closed on the way (and all of
+    them by ``close``)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, KeptClient] = {}
+        self._starting: dict[str, asyncio.Future[KeptClient]] = {}
+        self.made = 0  # clients made (the tests and the benchmark read it)
+
+    def current(self, kernel_id: str) -> KeptClient | None:
+        return self._kept.get(kernel_id)
+
+    async def get(self, kernels: Any, kernel_id: str) -> KeptClient:
+        """The kept client of kernel ``kernel_id`` of ``kernels`` (the server's
+        MultiKernelManager); ``KeyError`` when that kernel is not running."""
+        loop = asyncio.get_running_loop()
+        km = kernels.get_kernel(kernel_id)
+        kept = self._kept.get(kernel_id)
+        if kept is not None and not kept.stale and kept.kernel_manager is km and kept.loop is loop:
+            return kept
+        running = self._starting.get(kernel_id)
+        if running is None:
+            self._prune(kernels, kernel_id)
+            running = asyncio.ensure_future(self._make(kernels, km, kernel_id, loop))
+            self._starting[kernel_id] = running
+            running.add_done_callback(lambda _f: self._starting.pop(kernel_id, None))
+        return await asyncio.shield(running)
+
+    async def _make(
+        self, kernels: Any, km: Any, kernel_id: str, loop: asyncio.AbstractEventLoop
+    ) -> KeptClient:
+        def running() -> bool:
+            return kernel_id in kernels.list_kernel_ids()
+
+        kept = KeptClient(km, loop, running)
+        await kept.start()
+        self.made += 1
+        self._kept[kernel_id] = kept
+        return kept
+
+    def _prune(self, kernels: Any, kernel_id: str) -> None:
+        """Close (in a worker thread) the kept client of ``kernel_id`` and those of
+        kernels that are gone."""
+        try:
+            running = set(kernels.list_kernel_ids())
+        except Exception:
+            running = set()
+        for gone in [k for k in self._kept if k == kernel_id or k not in running]:
+            kept = self._kept.pop(gone)
+            threading.Thread(target=kept.close, daemon=True).start()
+
+    def drop(self, kernel_id: str) -> None:
+        """Forget the kept client of ``kernel_id`` (it timed out): a new one next time."""
+        kept = self._kept.pop(kernel_id, None)
+        if kept is not None:
+            threading.Thread(target=kept.close, daemon=True).start()
+
+    def close(self) -> None:
+        """Close every kept client (blocking: at the server's shutdown)."""
+        kept, self._kept = list(self._kept.values()), {}
+        for one in kept:
+            one._closing.set()  # all of them at once: each reader wakes within 0.5 s
+        for one in kept:
+            one.close()
+
+
 async def execute(
     kernel_manager: Any,
     code: str,
@@ -78,6 +270,7 @@ async def execute(
     cancel: asyncio.Event | None = None,
     until: Callable[[], bool] | None = None,
     stdin_text: str | None = None,
+    kept: KeptClient | None = None,
 ) -> Execution:
     """Run ``code`` in the kernel of ``kernel_manager`` (one kernel's manager).
 
@@ -93,7 +286,34 @@ async def execute(
     being part of it. The code of an execute request can be seen (a gateway's or a
     kernel's debug log, a kernel's history when a caller forgets ``silent``); the
     reply is read by ``input()`` and goes nowhere else.
+
+    ``kept``: a ``KeptClient`` of this kernel to send the request on (no stdin then),
+    instead of a client made and closed for this request.
     """
+    if kept is not None:
+        if stdin_text is not None:
+            raise ValueError("a kept client does not answer input()")
+        request = _request(code, user_expressions, wants_stdin=False)
+        msg_id, waiter = _send_kept(kept, request)
+        try:
+
+            async def next_kept(_channel: str, wait: float) -> tuple[str, dict[str, Any]]:
+                try:
+                    return await asyncio.wait_for(waiter.get(), max(wait, 0.01))
+                except asyncio.TimeoutError as exc:
+                    raise queue.Empty from exc
+
+            return await _collect(
+                kernel_manager,
+                msg_id,
+                next_kept,
+                timeout=timeout,
+                on_stream=on_stream,
+                cancel=cancel,
+                until=until,
+            )
+        finally:
+            kept.forget(msg_id)
     # jupyter_client (and zmq) only once a kernel is talked to: the command line and
     # the magic import this package too, and never need it.
     from jupyter_client.session import Session
@@ -124,69 +344,24 @@ async def execute(
             await started
     answering: asyncio.Future[None] | None = None
     try:
-        request: dict[str, Any] = {
-            "code": code,
-            "silent": True,
-            "store_history": False,
-            "user_expressions": dict(user_expressions or {}),
-            "allow_stdin": wants_stdin,
-            "stop_on_error": True,
-        }
-        msg_id = _send(client, "shell", "execute_request", request)
+        msg_id = _send(
+            client, "shell", "execute_request", _request(code, user_expressions, wants_stdin)
+        )
         if stdin_text is not None:
             answering = asyncio.ensure_future(_answer_input(client, msg_id, stdin_text))
-        out = Execution(status="unknown")
-        stdout: list[str] = []
-        stderr: list[str] = []
-        deadline = time.monotonic() + timeout
-        interrupted = False
-        # the kernel has begun this request: an interrupt sent before is lost (an idle
-        # kernel ignores it) or stops the user's cell the request waits behind
-        running = False
-        idle = False
-        while not (idle and (until is None or until() or out.error is not None)):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the kernel did not answer in time")
-            if cancel is not None and cancel.is_set() and running and not interrupted:
-                interrupted = True
-                await _interrupt(kernel_manager)
-            try:
-                msg = await _next(client.iopub_channel, min(remaining, 0.25))
-            except queue.Empty:
-                continue
-            if (msg.get("parent_header") or {}).get("msg_id") != msg_id:
-                continue
-            kind = msg.get("msg_type") or (msg.get("header") or {}).get("msg_type")
-            content = msg.get("content") or {}
-            running = True  # any message of this request: the kernel is at it
-            if kind == "stream":
-                name, text = str(content.get("name")), str(content.get("text", ""))
-                (stderr if name == "stderr" else stdout).append(text)
-                if on_stream is not None:
-                    on_stream(name, text)
-            elif kind == "error":
-                out.error = f"{content.get('ename')}: {content.get('evalue')}"
-                out.traceback = list(content.get("traceback") or [])
-            elif kind == "status" and content.get("execution_state") == "idle":
-                idle = True
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the kernel did not answer in time")
-            try:
-                reply = await _next(client.shell_channel, remaining)
-            except queue.Empty:
-                continue
-            if (reply.get("parent_header") or {}).get("msg_id") == msg_id:
-                break
-        content = reply.get("content") or {}
-        out.status = str(content.get("status"))
-        if out.status != "ok" and out.error is None:
-            out.error = f"{content.get('ename')}: {content.get('evalue')}"
-        out.user_expressions = dict(content.get("user_expressions") or {})
-        out.stdout, out.stderr = "".join(stdout), "".join(stderr)
-        return out
+
+        async def next_own(channel: str, wait: float) -> tuple[str, dict[str, Any]]:
+            return channel, await _next(getattr(client, f"{channel}_channel"), wait)
+
+        return await _collect(
+            kernel_manager,
+            msg_id,
+            next_own,
+            timeout=timeout,
+            on_stream=on_stream,
+            cancel=cancel,
+            until=until,
+        )
     finally:
         if answering is not None:
             answering.cancel()
@@ -196,6 +371,103 @@ async def execute(
             await asyncio.to_thread(client.stop_channels)
         else:
             client.stop_channels()
+
+
+def _request(
+    code: str, user_expressions: Mapping[str, str] | None, wants_stdin: bool
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "silent": True,
+        "store_history": False,
+        "user_expressions": dict(user_expressions or {}),
+        "allow_stdin": wants_stdin,
+        "stop_on_error": True,
+    }
+
+
+def _send_kept(
+    kept: KeptClient, content: dict[str, Any]
+) -> tuple[str, asyncio.Queue[tuple[str, dict[str, Any]]]]:
+    """Send an execute request on a kept client, its waiter registered first (the
+    answer cannot come before it)."""
+    client = kept.client
+    msg = client.session.msg("execute_request", content)
+    msg_id = str(msg["header"]["msg_id"])
+    waiter = kept.expect(msg_id)
+    msg["channel"] = "shell"
+    client.shell_channel.send(msg)
+    return msg_id, waiter
+
+
+async def _collect(
+    kernel_manager: Any,
+    msg_id: str,
+    next_message: Callable[[str, float], Any],
+    *,
+    timeout: float,
+    on_stream: Callable[[str, str], None] | None,
+    cancel: asyncio.Event | None,
+    until: Callable[[], bool] | None,
+) -> Execution:
+    """Read the answer of execute request ``msg_id``: iopub until the kernel is idle
+    (and ``until`` holds), and the shell reply. ``next_message(channel, wait)``: the
+    next (channel, message), of that channel or of any; ``queue.Empty`` after ``wait``."""
+    out = Execution(status="unknown")
+    stdout: list[str] = []
+    stderr: list[str] = []
+    deadline = time.monotonic() + timeout
+    interrupted = False
+    # the kernel has begun this request: an interrupt sent before is lost (an idle
+    # kernel ignores it) or stops the user's cell the request waits behind
+    running = False
+    idle = False
+    reply: dict[str, Any] | None = None
+
+    def done_reading() -> bool:
+        return idle and (until is None or until() or out.error is not None)
+
+    while reply is None or not done_reading():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the kernel did not answer in time")
+        if cancel is not None and cancel.is_set() and running and not interrupted:
+            interrupted = True
+            await _interrupt(kernel_manager)
+        wanted = "shell" if done_reading() else "iopub"
+        try:
+            channel, msg = await next_message(
+                wanted, remaining if wanted == "shell" else min(remaining, 0.25)
+            )
+        except queue.Empty:
+            continue
+        if (msg.get("parent_header") or {}).get("msg_id") != msg_id:
+            continue
+        if channel == "shell":
+            reply = msg
+            continue
+        if channel != "iopub":
+            continue
+        kind = msg.get("msg_type") or (msg.get("header") or {}).get("msg_type")
+        content = msg.get("content") or {}
+        running = True  # any message of this request: the kernel is at it
+        if kind == "stream":
+            name, text = str(content.get("name")), str(content.get("text", ""))
+            (stderr if name == "stderr" else stdout).append(text)
+            if on_stream is not None:
+                on_stream(name, text)
+        elif kind == "error":
+            out.error = f"{content.get('ename')}: {content.get('evalue')}"
+            out.traceback = list(content.get("traceback") or [])
+        elif kind == "status" and content.get("execution_state") == "idle":
+            idle = True
+    content = reply.get("content") or {}
+    out.status = str(content.get("status"))
+    if out.status != "ok" and out.error is None:
+        out.error = f"{content.get('ename')}: {content.get('evalue')}"
+    out.user_expressions = dict(content.get("user_expressions") or {})
+    out.stdout, out.stderr = "".join(stdout), "".join(stderr)
+    return out
 
 
 async def _answer_input(client: Any, msg_id: str, text: str) -> None:
@@ -235,12 +507,19 @@ async def _interrupt(kernel_manager: Any) -> None:
 
 
 async def evaluate_remote(
-    kernel_manager: Any, expressions: Mapping[str, str], *, timeout: float = 5.0
+    kernel_manager: Any,
+    expressions: Mapping[str, str],
+    *,
+    timeout: float = 5.0,
+    kept: KeptClient | None = None,
 ) -> dict[str, Any]:
-    """``kernels.evaluate_in_kernel`` for any kernel client (a gateway's too)."""
+    """``kernels.evaluate_in_kernel`` for any kernel client (a gateway's too);
+    ``kept``: over that kept client of the kernel."""
     import ast
 
-    answer = await execute(kernel_manager, "", timeout=timeout, user_expressions=expressions)
+    answer = await execute(
+        kernel_manager, "", timeout=timeout, user_expressions=expressions, kept=kept
+    )
     if answer.status != "ok":
         raise RuntimeError(answer.error or "the kernel reported an error")
     values: dict[str, Any] = {}

@@ -14,6 +14,16 @@ unchanged (as the local cache watches them): a cached answer costs one round tri
 with a few ``os.stat`` calls (``user_expressions``, nothing printed), instead of a
 run of the whole probe. Many
 kernels of one environment (many users of one image) share one entry.
+
+That check is made at most once per ``fresh_s`` seconds (``FRESH_S``, 5 s) per
+environment, and concurrent requests share one: within that window an answer is
+served from the cache without asking the kernel. Our own jobs invalidate the entry
+when they end, so an install through the server is seen at once; a change made
+behind our back (``%pip install`` in a cell) is seen by the first request after the
+window has passed.
+
+Through a gateway, each kernel is asked over one kept client (``KeptClients``):
+making a gateway client per question costs the event loop milliseconds.
 """
 
 from __future__ import annotations
@@ -30,7 +40,15 @@ from ..environment import SCHEMA, Environment
 from ..errors import ProbeError
 from ..probe import Prober
 from ..probe.prober import PROBE_SCRIPT
-from .kernel import MARK, execute, isolated
+from .kernel import (
+    MARK,
+    Execution,
+    KeptClients,
+    evaluate_remote,
+    execute,
+    is_gateway_manager,
+    isolated,
+)
 
 # Computed in the kernel: which paths to stat (the probe's own answer says where).
 _WATCHED = """
@@ -97,11 +115,15 @@ class RemoteKernel:
         return self.kernel_manager.get_kernel(self.kernel_id)
 
 
+FRESH_S = 5.0  # seconds a remote probe is served without checking its signature
+
+
 @dataclass
 class _RemoteEntry:
     signature: list[Any]
     probed_at: float
     environment: Environment
+    checked_at: float = 0.0  # time.monotonic() of its last signature check (or probe)
 
 
 class KernelProber(Prober):
@@ -118,6 +140,11 @@ class KernelProber(Prober):
         # the job holds the environment's lock, so their cached probe is what is known.
         self.busy: set[str] = set()
         self.remote_probes = 0  # full probes run in kernels (the benchmark reads it)
+        self.remote_checks = 0  # signature checks run in kernels
+        self.fresh_s = FRESH_S
+        self._checking: dict[tuple[str, str], asyncio.Future[bool]] = {}
+        # one kept client per running gateway kernel (remote/kernel.py)
+        self.clients = KeptClients()
 
     # ------------------------------------------------------------ registry
 
@@ -148,13 +175,15 @@ class KernelProber(Prober):
         kernel = self.remote_kernel(python)
         if kernel is None:
             return super().probe_sync(python, env, refresh=refresh)
-        return self._on_loop(kernel, refresh=refresh)
+        # (the job runner's check before a job: always against the kernel's stat
+        # signature, never from the freshness window)
+        return self._on_loop(kernel, refresh=refresh, window=False)
 
     def rescan_sync(self, python: str, previous: Environment, *, since: float) -> Environment:
         kernel = self.remote_kernel(python)
         if kernel is None:
             return super().rescan_sync(python, previous, since=since)
-        return self._on_loop(kernel, refresh=True)
+        return self._on_loop(kernel, refresh=True, window=False)
 
     def invalidate(self, python: str | None = None) -> None:
         with self._remote_guard:
@@ -164,7 +193,62 @@ class KernelProber(Prober):
 
     # ------------------------------------------------------------ through the kernel
 
-    def _on_loop(self, kernel: RemoteKernel, *, refresh: bool) -> Environment:
+    async def run(
+        self,
+        kernel: RemoteKernel,
+        code: str,
+        *,
+        timeout: float,
+        user_expressions: Mapping[str, str] | None = None,
+        on_stream: Any = None,
+        until: Any = None,
+    ) -> Execution:
+        """``execute`` in ``kernel``, over its kept client when it is a gateway's."""
+        if not is_gateway_manager(kernel.kernel_manager):
+            return await execute(
+                kernel.manager(),
+                code,
+                timeout=timeout,
+                user_expressions=user_expressions,
+                on_stream=on_stream,
+                until=until,
+            )
+        kept = await self.clients.get(kernel.kernel_manager, kernel.kernel_id)
+        try:
+            return await execute(
+                kept.kernel_manager,
+                code,
+                timeout=timeout,
+                user_expressions=user_expressions,
+                on_stream=on_stream,
+                until=until,
+                kept=kept,
+            )
+        except TimeoutError:
+            # (a busy kernel, most likely; a new client next time costs little)
+            self.clients.drop(kernel.kernel_id)
+            raise
+
+    async def evaluate(
+        self, kernel: RemoteKernel, expressions: Mapping[str, str], *, timeout: float
+    ) -> dict[str, Any]:
+        """``evaluate_remote`` in ``kernel``, over its kept client when it is a gateway's."""
+        if not is_gateway_manager(kernel.kernel_manager):
+            return await evaluate_remote(kernel.manager(), expressions, timeout=timeout)
+        kept = await self.clients.get(kernel.kernel_manager, kernel.kernel_id)
+        try:
+            return await evaluate_remote(
+                kept.kernel_manager, expressions, timeout=timeout, kept=kept
+            )
+        except TimeoutError:
+            self.clients.drop(kernel.kernel_id)
+            raise
+
+    def close(self) -> None:
+        """Close the kept kernel clients."""
+        self.clients.close()
+
+    def _on_loop(self, kernel: RemoteKernel, *, refresh: bool, window: bool) -> Environment:
         """From a worker thread: run the kernel exchange on the server's loop."""
         try:
             running = asyncio.get_running_loop()
@@ -173,36 +257,32 @@ class KernelProber(Prober):
         if running is kernel.loop:
             raise RuntimeError("probe_sync of a remote kernel called on the event loop")
         future = asyncio.run_coroutine_threadsafe(
-            self.probe_kernel(kernel, refresh=refresh), kernel.loop
+            self.probe_kernel(kernel, refresh=refresh, window=window), kernel.loop
         )
         return future.result(self.timeout + 5)
 
     async def identity(self, kernel: RemoteKernel) -> tuple[str, str]:
         """(host, interpreter) of a running kernel: one silent round trip."""
-        answer = await execute(
-            kernel.manager(), "", timeout=self.timeout, user_expressions=_IDENTITY
-        )
+        answer = await self.run(kernel, "", timeout=self.timeout, user_expressions=_IDENTITY)
         values = _literal(answer.user_expressions)
         return str(values["host"]), str(values["executable"])
 
-    async def probe_kernel(self, kernel: RemoteKernel, *, refresh: bool = False) -> Environment:
-        """The Environment of a running kernel's interpreter, probed in the kernel."""
+    async def probe_kernel(
+        self, kernel: RemoteKernel, *, refresh: bool = False, window: bool = True
+    ) -> Environment:
+        """The Environment of a running kernel's interpreter, probed in the kernel.
+        ``window``: an entry checked less than ``fresh_s`` ago is served unchecked."""
         key = self._identities.get(kernel.kernel_id)
         if key is None or refresh:
             key = await self.identity(kernel)
             self._identities[kernel.kernel_id] = key
         entry = self._remote_cache.get(key)
-        if entry is not None and not refresh and kernel.kernel_id in self.busy:
-            return entry.environment
         if entry is not None and not refresh:
-            paths = [s[0] for s in entry.signature]
-            answer = await execute(
-                kernel.manager(),
-                "",
-                timeout=self.timeout,
-                user_expressions={"sig": _SIG.format(paths=paths)},
-            )
-            if _literal(answer.user_expressions).get("sig") == entry.signature:
+            if kernel.kernel_id in self.busy:
+                return entry.environment
+            if window and time.monotonic() - entry.checked_at < self.fresh_s:
+                return entry.environment
+            if await self._unchanged(kernel, key, entry):
                 return entry.environment
         running = self._remote_inflight.get(key)
         if running is None:
@@ -211,11 +291,36 @@ class KernelProber(Prober):
             running.add_done_callback(lambda _f: self._remote_inflight.pop(key, None))
         return await asyncio.shield(running)
 
+    async def _unchanged(
+        self, kernel: RemoteKernel, key: tuple[str, str], entry: _RemoteEntry
+    ) -> bool:
+        """Whether ``entry``'s stat signature still holds, asked in ``kernel``; the
+        requests that want it meanwhile share one question."""
+        running = self._checking.get(key)
+        if running is None:
+            running = asyncio.ensure_future(self._check(kernel, entry))
+            self._checking[key] = running
+            running.add_done_callback(lambda _f: self._checking.pop(key, None))
+        return await asyncio.shield(running)
+
+    async def _check(self, kernel: RemoteKernel, entry: _RemoteEntry) -> bool:
+        started = time.monotonic()
+        paths = [s[0] for s in entry.signature]
+        answer = await self.run(
+            kernel, "", timeout=self.timeout, user_expressions={"sig": _SIG.format(paths=paths)}
+        )
+        self.remote_checks += 1
+        if _literal(answer.user_expressions).get("sig") != entry.signature:
+            return False
+        entry.checked_at = started
+        return True
+
     async def _full_probe(self, kernel: RemoteKernel, key: tuple[str, str]) -> Environment:
         try:
             seen: list[str] = []
-            answer = await execute(
-                kernel.manager(),
+            started = time.monotonic()
+            answer = await self.run(
+                kernel,
                 _probe_code(),
                 timeout=self.timeout,
                 on_stream=lambda name, text: seen.append(text) if name == "stdout" else None,
@@ -245,7 +350,9 @@ class KernelProber(Prober):
                 )
             environment = Environment.from_probe(doc)
             python = environment.executable or key[1]
-            entry = _RemoteEntry(report.get("signature") or [], time.time(), environment)
+            entry = _RemoteEntry(
+                report.get("signature") or [], time.time(), environment, checked_at=started
+            )
             with self._remote_guard:
                 self._remote_cache[(str(report.get("host") or key[0]), python)] = entry
                 self._remote_cache[key] = entry
