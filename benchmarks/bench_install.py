@@ -7,6 +7,9 @@ pip runs with ``PIP_CONFIG_FILE=/dev/null`` and no ``PIP_FIND_LINKS``. Venv crea
 and the plan-time probe are not timed; the JobRunner time covers submit (lock,
 fingerprint check, disk check, history) + uv + the probe afterwards + verification.
 Exit status 1 when the JobRunner takes more than ``--target`` times bare uv (median).
+Also reported, not judged: where our job's time went (before the installer, the
+installer, reading and verifying, the history's end), the per-iteration ratio, our
+installer step alone against bare uv, and the load average.
 """
 
 from __future__ import annotations
@@ -63,7 +66,9 @@ def plan_of(names: list[str], sizes: dict[str, int], index_url: str) -> Plan:
     return Plan(requirements=names, target=target, actions=actions, index_urls=[index_url])
 
 
-async def run_ours(runner: JobRunner, python: str, plan: Plan) -> float:
+async def run_ours(
+    runner: JobRunner, python: str, plan: Plan, phases: dict[str, list[float]] | None = None
+) -> float:
     env = await asyncio.to_thread(runner.prober.probe_sync, python)  # plan time: not timed
     started = time.perf_counter()
     job = await runner.submit(plan, env)
@@ -71,6 +76,17 @@ async def run_ours(runner: JobRunner, python: str, plan: Plan) -> float:
     elapsed = time.perf_counter() - started
     if job.state != "succeeded":
         raise SystemExit(f"JobRunner failed: {job.to_json()['outcome']}")
+    if phases is not None:  # reporting only: where the job's time went
+        t = job.timings
+        spans = {
+            "before_installer": t["installer"] - started,
+            "installer": t["installer_done"] - t["installer"],
+            "read_and_verify": t["inspected"] - t["installer_done"],
+            "history_end": t["recorded"] - t["inspected"],
+            "until_wait_returns": started + elapsed - t["recorded"],
+        }
+        for key, value in spans.items():
+            phases.setdefault(key, []).append(value)
     return elapsed
 
 
@@ -97,6 +113,8 @@ def main() -> int:
     server = multiprocessing.Process(target=serve, args=(names, queue, stop))
     server.start()
     times: dict[str, list[float]] = {"envhelper": [], "uv": [], "pip": []}
+    phases: dict[str, list[float]] = {}
+    load_before = os.getloadavg()[0]
     try:
         index_url, sizes = queue.get(timeout=120)
         with tempfile.TemporaryDirectory() as tmp_dir:
@@ -118,7 +136,7 @@ def main() -> int:
                 python = make_venv(uv, tmp / f"uv-{i}")
                 times["uv"].append(timed([*uv_argv, "--python", python, "--", *pins], uv_env))
                 python = make_venv(uv, tmp / f"ours-{i}")
-                times["envhelper"].append(asyncio.run(run_ours(runner, python, plan)))
+                times["envhelper"].append(asyncio.run(run_ours(runner, python, plan, phases)))
                 python = make_venv(uv, tmp / f"pip-{i}", with_pip=True)
                 pip_argv = [python, "-m", "pip", "install", "-q", "--no-deps",
                             "--disable-pip-version-check", "--index-url", index_url,
@@ -131,6 +149,14 @@ def main() -> int:
     ratio_uv = median["envhelper"] / median["uv"]
     ratio_pip = median["envhelper"] / median["pip"]
     ok = ratio_uv <= args.target
+    # reporting only (the verdict above is the ratio of the medians): the ratio within
+    # each iteration (uv and ours run back to back), and our job's installer step alone
+    # against bare uv (same uv, same warm cache; ours adds --no-config and prints its
+    # lines where bare uv has -q), which says how much of the difference is noise
+    paired = statistics.median(o / u for o, u in zip(times["envhelper"], times["uv"]))
+    phase_ms = {k: round(statistics.median(v) * 1000, 2) for k, v in phases.items()}
+    installer_vs_uv = statistics.median(phases["installer"]) / median["uv"]
+    load = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     report = {
         "packages": args.packages,
         "repeat": args.repeat,
@@ -140,6 +166,10 @@ def main() -> int:
         "ratio_vs_pip": round(ratio_pip, 3),
         "target_vs_uv": args.target,
         "ok": ok,
+        "paired_ratio_vs_uv": round(paired, 3),
+        "phases_ms": phase_ms,
+        "installer_vs_uv": round(installer_vs_uv, 3),
+        "load_average": load,
     }
     if args.json:
         print(json.dumps(report))
@@ -152,6 +182,10 @@ def main() -> int:
         print(f"  envhelper / uv  = {ratio_uv:.2f}x (target <= {args.target}x): "
               f"{'ok' if ok else 'MISSED'}")  # fmt: skip
         print(f"  envhelper / pip = {ratio_pip:.2f}x")
+        print(f"  per-iteration envhelper / uv (median) = {paired:.2f}x; "
+              f"our installer step alone / uv = {installer_vs_uv:.2f}x")  # fmt: skip
+        print("  our job, median ms: " + ", ".join(f"{k} {v}" for k, v in phase_ms.items()))
+        print(f"  load average before/after: {load[0]} / {load[1]} (1 min)")
     return 0 if ok else 1
 
 

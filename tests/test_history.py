@@ -61,3 +61,54 @@ def test_ids_are_unique_across_connections(tmp_path: Path) -> None:
     a, b = History(path), History(path)
     ids = {add(a), add(b), add(a)}
     assert len(ids) == 3
+
+
+def test_a_jobs_start_is_one_transaction(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite")
+    done = add(history)
+    history.update(done, state="succeeded", after={"alpha": {"name": "alpha", "version": "2.0"}})
+    stale = add(history)  # its process died: still "running"
+    other = add(history, "/envs/b")
+    seen: list[object] = []
+
+    def before(last_after: object) -> dict[str, object]:
+        seen.append(last_after)
+        return {"alpha": {"name": "alpha", "version": "2.0", "from": "last job"}}
+
+    job, snapshot = history.begin(
+        prefix="/envs/a", before=before, interpreter="/envs/a/bin/python", kind="install",
+        request={"requirements": ["beta"]}, plan={"actions": []}, backend="uv",
+    )  # fmt: skip
+    # the newest job of that environment gave its "after" to the before-snapshot
+    assert seen == [None]  # the stale row (newest) has no "after"
+    assert snapshot["alpha"] == {"name": "alpha", "version": "2.0", "from": "last job"}
+    record = history.get(job)
+    assert record is not None and record["state"] == "running"
+    assert record["before"] == snapshot and record["request"] == {"requirements": ["beta"]}
+    assert history.get(stale)["state"] == "interrupted"  # type: ignore[index]
+    assert history.get(other)["state"] == "running"  # type: ignore[index]
+
+    # a start that fails half-way leaves nothing: no row, no interrupted rows
+    third = add(history)
+
+    def broken(last_after: object) -> dict[str, object]:
+        raise RuntimeError("snapshot failed")
+
+    count = len(history.list())
+    try:
+        history.begin(
+            prefix="/envs/a", before=broken, interpreter="x", kind="install", request={},
+            plan={},
+        )  # fmt: skip
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("begin swallowed the error")
+    assert len(history.list()) == count
+    assert history.get(third)["state"] == "running"  # type: ignore[index]
+    # the last job's "after" is what the next start sees
+    history.update(third, state="succeeded", after={"alpha": {"name": "alpha", "version": "3.0"}})
+    history.begin(
+        prefix="/envs/a", before=before, interpreter="x", kind="install", request={}, plan={}
+    )
+    assert seen[-1] == {"alpha": {"name": "alpha", "version": "3.0"}}

@@ -248,6 +248,10 @@ async def test_pip_backend(
     assert links == ([f"Looking in links: {', '.join(configured)}"] if configured else [])
     assert record["after"]["alpha"]["version"] == "1.0"
     assert not marker.exists()
+    # where its time went, in the order it happened: the history's end came last,
+    # after the installer and the check of what it left
+    marks = ["submitted", "started", "installer", "installer_done", "inspected", "recorded"]
+    assert sorted(job.timings, key=job.timings.__getitem__) == marks
 
 
 async def test_one_job_per_environment_two_environments_in_parallel(

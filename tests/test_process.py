@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -110,3 +112,87 @@ def test_stderr_tail_keeps_the_last_lines() -> None:
     tail = process.stderr_tail(text, lines=3)
     assert tail == "line 97\nline 98\nline 99"
     assert len(process.stderr_tail("x" * 10000, chars=50)) == 50
+
+
+# ---- reading both pipes in one thread (poll on the pipes and a pidfd)
+
+
+def test_partial_last_line_unicode_and_crlf() -> None:
+    lines: list[tuple[str, str]] = []
+    code = (
+        "import sys\n"
+        "print('one'); sys.stdout.flush()\n"
+        "print('\\u00e9t\\u00e9', file=sys.stderr)\n"
+        "sys.stdout.write('two\\r\\nno newline at the end')\n"
+        "sys.exit(3)\n"
+    )
+    result = process.run(
+        [PY, "-c", code], timeout=30, on_line=lambda s, text: lines.append((s, text))
+    )
+    assert result.returncode == 3 and not result.ok
+    assert result.stdout == "one\ntwo\r\nno newline at the end"
+    assert result.stderr == "\u00e9t\u00e9\n"
+    assert [t for s, t in lines if s == "stdout"] == ["one", "two", "no newline at the end"]
+    assert [t for s, t in lines if s == "stderr"] == ["\u00e9t\u00e9"]
+
+
+def test_large_output_on_both_pipes_is_read_whole() -> None:
+    code = "import sys; sys.stdout.write('o' * 300000 + '\\n'); sys.stderr.write('e' * 200000)"
+    result = process.run([PY, "-c", code], timeout=30)
+    assert result.ok
+    assert len(result.stdout) == 300001 and len(result.stderr) == 200000
+
+
+def test_cancel_stops_the_whole_group() -> None:
+    cancel = threading.Event()
+    pids: list[int] = []
+    code = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True); time.sleep(60)\n"
+    )
+    timer = threading.Timer(1.0, cancel.set)
+    timer.start()
+    try:
+        result = process.run([PY, "-c", code], timeout=60, cancel=cancel, on_start=pids.append)
+    finally:
+        timer.cancel()
+    assert result.cancelled and pids
+    grandchild = int(result.stdout.split()[0])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the group's SIGKILL reaches it at once
+        try:
+            os.kill(grandchild, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the child's own child outlived the cancel")
+
+
+def test_an_exit_is_seen_at_once() -> None:
+    """A short command returns promptly: no polling interval is waited out."""
+    times = []
+    for _ in range(5):
+        started = time.monotonic()
+        assert process.run([PY, "-c", "pass"], timeout=30, cancel=threading.Event()).ok
+        times.append(time.monotonic() - started)
+    bare = []
+    for _ in range(5):
+        started = time.monotonic()
+        subprocess.run([PY, "-c", "pass"], check=True, capture_output=True)
+        bare.append(time.monotonic() - started)
+    # generous: a poll of CANCEL_POLL_SECONDS per run would show as 50 ms on every run
+    assert min(times) < min(bare) + process.CANCEL_POLL_SECONDS
+
+
+def test_a_child_that_keeps_the_pipes_open_does_not_hold_the_result_forever() -> None:
+    code = (
+        "import subprocess, sys\n"
+        "subprocess.Popen([sys.executable, '-c', 'import os, time; os.setsid(); time.sleep(30)'])\n"
+        "print('parent done')\n"
+    )
+    started = time.monotonic()
+    result = process.run([PY, "-c", code], timeout=60)
+    assert result.ok and result.stdout == "parent done\n"
+    assert time.monotonic() - started < process.DRAIN_SECONDS + 3

@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -104,25 +104,58 @@ class History:
         started: float | None = None,
     ) -> int:
         """A new job row in state ``running``; its id."""
+        values = _insert_values(
+            _norm(prefix),
+            started if started is not None else time.time(),
+            before,
+            interpreter=interpreter,
+            kind=kind,
+            request=request,
+            plan=plan,
+            backend=backend,
+            undo_of=undo_of,
+        )
         with self._connect() as db:
-            cursor = db.execute(
-                "INSERT INTO jobs (prefix, interpreter, kind, state, backend, undo_of, started,"
-                " request, plan, before) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
-                (
-                    _norm(prefix),
-                    interpreter,
-                    kind,
-                    backend,
-                    undo_of,
-                    started if started is not None else time.time(),
-                    _dump(request),
-                    _dump(plan),
-                    _dump(before) if before is not None else None,
-                ),
-            )
-            row_id = cursor.lastrowid
+            row_id = db.execute(_INSERT, values).lastrowid
         assert row_id is not None
         return int(row_id)
+
+    def begin(
+        self,
+        *,
+        prefix: str,
+        before: Callable[[Mapping[str, Any] | None], Mapping[str, Any]],
+        **row: Any,
+    ) -> tuple[int, Mapping[str, Any]]:
+        """A job's start in one connection and one transaction: the environment's rows
+        still ``running`` become ``interrupted`` (``mark_interrupted``: hold its lock),
+        ``before(after of its newest job)`` gives the before-snapshot, and the new row
+        (``create``'s fields) is written with it. Returns its id and that snapshot.
+        One connection instead of three: each open and close costs a job's start
+        about half a millisecond."""
+        norm = _norm(prefix)
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                now = time.time()
+                db.execute(
+                    "UPDATE jobs SET state = 'interrupted', ended = ?"
+                    " WHERE prefix = ? AND state = 'running'",
+                    (now, norm),
+                )
+                last = db.execute(
+                    "SELECT after FROM jobs WHERE prefix = ? ORDER BY id DESC LIMIT 1", (norm,)
+                ).fetchone()
+                after = json.loads(last["after"]) if last and last["after"] else None
+                snapshot = before(after)
+                cursor = db.execute(_INSERT, _insert_values(norm, now, snapshot, **row))
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid), snapshot
 
     def update(self, job_id: int, **fields: Any) -> None:
         """Set columns of one job (JSON columns are serialised, the log tail redacted)."""
@@ -182,6 +215,37 @@ class History:
                     [(time.time(), i) for i in ids],
                 )
         return ids
+
+
+_INSERT = (
+    "INSERT INTO jobs (prefix, interpreter, kind, state, backend, undo_of, started,"
+    " request, plan, before) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _insert_values(
+    prefix: str,
+    started: float,
+    before: Mapping[str, Any] | None,
+    *,
+    interpreter: str,
+    kind: str,
+    request: Mapping[str, Any],
+    plan: Mapping[str, Any],
+    backend: str | None = None,
+    undo_of: int | None = None,
+) -> tuple[Any, ...]:
+    return (
+        prefix,
+        interpreter,
+        kind,
+        backend,
+        undo_of,
+        started,
+        _dump(request),
+        _dump(plan),
+        _dump(before) if before is not None else None,
+    )
 
 
 def _norm(prefix: str) -> str:

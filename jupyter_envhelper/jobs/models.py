@@ -317,6 +317,11 @@ class Job:
         self.before: Snapshot = {}
         self.after: Snapshot | None = None
         self.pids: list[int] = []  # process groups started for this job (POSIX: pgid)
+        # where a job's time went (``time.perf_counter()``): "submitted" (submit was
+        # called), "started" (checks and history done), "installer" / "installer_done"
+        # (first installer start, last installer end), "inspected" (read and verified
+        # after it), "recorded" (its end in the history). For benchmarks and logs.
+        self.timings: dict[str, float] = {}
         self._events: list[ProgressEvent] = []
         self._loop = loop or asyncio.get_running_loop()
         self._changed = asyncio.Event()

@@ -19,6 +19,13 @@ its lines become events on the loop via ``call_soon_threadsafe``. Cancel and the
 deadline stop the whole process group (SIGTERM, then SIGKILL). After the installer,
 the environment is probed again and compared with the Plan and with the
 before-snapshot, and verified; all of it is the job's ``Outcome``.
+
+A job's time is the installer's plus what the guarantees cost, so the steps around it
+take as few hand-offs as they can: where the environment's files are read here, the
+start (probe cache check, "unchanged since the plan", the files' problems, the
+history row, in one sqlite transaction) is one worker thread, and the rest (installer,
+the re-read of the distribution directories, verification, the history's end) is
+another; ``Job.timings`` says where the time went.
 """
 
 from __future__ import annotations
@@ -133,6 +140,7 @@ class JobRunner:
         like with like. ``index_urls``: index URLs given with this request (with their
         credentials), on top of the configured ones.
         """
+        submitted = time.perf_counter()
         python = env.executable
         if probe_env is not None and python:
             self._probe_envs[python] = dict(probe_env)
@@ -146,9 +154,18 @@ class JobRunner:
         lock = EnvironmentLock(self.config.locks, self._lock_key(env))
         lock.acquire()
         try:
-            current = await self._probe(python, fresh=False)
-            self._check_unchanged(env, current)
-            job = await self._start(plan, current, backend, kind, request, undo_of, lock, hooks)
+            if self._files_here:
+                # one worker thread for all of it: each hand-off to a thread and back
+                # is a wake-up on a busy machine, and a job's start is on the user's clock
+                started = await asyncio.to_thread(
+                    self._prepare_sync, plan, env, backend, kind, request, undo_of
+                )
+            else:
+                current = await self._probe(python, fresh=False)
+                self._check_unchanged(env, current)
+                started = await self._prepare(plan, current, backend, kind, request, undo_of)
+            job = self._start(plan, started, backend, kind, request, undo_of, lock, hooks)
+            job.timings["submitted"] = submitted
         except BaseException:
             lock.release()
             raise
@@ -368,7 +385,15 @@ class JobRunner:
 
     # ------------------------------------------------------------ running
 
-    async def _start(  # noqa: PLR0917
+    @property
+    def _files_here(self) -> bool:
+        """Whether the environment's files are read in this process (``_problems`` as
+        defined here): then checks, history and verification run in one worker thread
+        each side of the installer. A subclass that reads them elsewhere (a remote
+        kernel) gets the awaited steps one by one."""
+        return type(self)._problems is JobRunner._problems
+
+    def _record(  # noqa: PLR0917
         self,
         plan: Plan,
         current: Environment,
@@ -376,36 +401,65 @@ class JobRunner:
         kind: JobKind,
         request: Mapping[str, Any] | None,
         undo_of: int | None,
-        lock: EnvironmentLock,
-        hooks: JobHooks | None = None,
-    ) -> Job:
+    ) -> tuple[int, Snapshot]:
+        """The job's row (state ``running``), in one transaction (a worker thread)."""
         prefix = current.prefix or ""
-        # Read before anything runs: the files on disk are what is compared afterwards,
-        # so reading them after the job would call its own damage "preexisting".
-        planned = {a.canonical_name for a in plan.actions}
+        kept: list[Snapshot] = []
 
-        def record() -> tuple[int, Snapshot]:
-            # one worker thread for the history's three steps (each hand-off to a
-            # thread and back costs milliseconds, a job's start is on the user's clock)
-            self.store.mark_interrupted(prefix)
+        def before_of(last_after: Mapping[str, Any] | None) -> Mapping[str, Any]:
             # How each distribution got there (index URL) is known from our own last job.
-            last = self.store.list(prefix, limit=1)
-            previous = snapshot_from_json(last[0].get("after")) if last else None
-            before = snapshot_of(current, None, previous)
-            job_id = self.store.create(
-                prefix=prefix,
-                interpreter=current.executable or "",
-                kind=kind,
-                request=dict(request or {}),
-                plan=plan.to_json(),
-                before=snapshot_to_json(before),
-                backend=backend.name,
-                undo_of=undo_of,
-            )
-            return job_id, before
+            previous = snapshot_from_json(last_after) if last_after else None
+            kept.append(snapshot_of(current, None, previous))
+            return snapshot_to_json(kept[-1])
 
-        # the files are read while the history is written: neither needs the other
-        recording = asyncio.ensure_future(asyncio.to_thread(record))
+        job_id, _ = self.store.begin(
+            prefix=prefix,
+            before=before_of,
+            interpreter=current.executable or "",
+            kind=kind,
+            request=dict(request or {}),
+            plan=plan.to_json(),
+            backend=backend.name,
+            undo_of=undo_of,
+        )
+        return job_id, kept[-1]
+
+    def _prepare_sync(  # noqa: PLR0917
+        self,
+        plan: Plan,
+        env: Environment,
+        backend: Backend,
+        kind: JobKind,
+        request: Mapping[str, Any] | None,
+        undo_of: int | None,
+    ) -> _Started:
+        """In a worker thread, holding the lock: the environment as it is now (the
+        probe's cache, checked against the stat signature of every site directory),
+        unchanged since the plan, its files' problems read before anything runs (so
+        that the job's own damage is never called "preexisting"), and the row."""
+        python = env.executable or ""
+        current = self.prober.probe_sync(python, self._probe_envs.get(python))
+        self._check_unchanged(env, current)
+        problems = before_problems(current, {a.canonical_name for a in plan.actions})
+        job_id, before = self._record(plan, current, backend, kind, request, undo_of)
+        return _Started(current, job_id, before, problems)
+
+    async def _prepare(  # noqa: PLR0917
+        self,
+        plan: Plan,
+        current: Environment,
+        backend: Backend,
+        kind: JobKind,
+        request: Mapping[str, Any] | None,
+        undo_of: int | None,
+    ) -> _Started:
+        """``_prepare_sync`` after the probe, with ``_problems`` awaited (a subclass
+        may read the files elsewhere): the files are read while the history is
+        written, neither needs the other."""
+        planned = {a.canonical_name for a in plan.actions}
+        recording = asyncio.ensure_future(
+            asyncio.to_thread(self._record, plan, current, backend, kind, request, undo_of)
+        )
         try:
             problems_before = await self._problems(current, planned)
         except BaseException:
@@ -416,8 +470,22 @@ class JobRunner:
                 )
             raise
         job_id, before = await recording
+        return _Started(current, job_id, before, problems_before)
+
+    def _start(  # noqa: PLR0917
+        self,
+        plan: Plan,
+        started: _Started,
+        backend: Backend,
+        kind: JobKind,
+        request: Mapping[str, Any] | None,
+        undo_of: int | None,
+        lock: EnvironmentLock,
+        hooks: JobHooks | None = None,
+    ) -> Job:
+        current, job_id = started.current, started.job_id
         lock.set_holder(job_id)
-        self._problems_before[job_id] = problems_before
+        self._problems_before[job_id] = started.problems
         if hooks is not None:
             self._hooks[job_id] = hooks
         job = Job(
@@ -429,8 +497,9 @@ class JobRunner:
             backend=backend.name,
             undo_of=undo_of,
         )
-        job.before = before
+        job.before = started.before
         job.started = time.time()
+        job.timings["started"] = time.perf_counter()
         self._jobs[job_id] = job
         cancel = threading.Event()
         self._cancels[job_id] = cancel
@@ -460,31 +529,25 @@ class JobRunner:
         cancel: threading.Event,
     ) -> None:
         log: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
-        failure: Failure | None = None
-        state: JobState = "succeeded"
         try:
-            try:
-                steps = self._steps(backend, job.plan)
-                deadline = time.monotonic() + self.config.deadline
-                for step in steps:
-                    if cancel.is_set():
-                        failure = cancelled_failure()
-                        state = "cancelled"
-                        break
-                    failure = await asyncio.to_thread(
-                        self._execute, job, backend, step, cancel, deadline, log
-                    )
-                    if failure is not None:
-                        state = "cancelled" if failure.kind == "cancelled" else "failed"
-                        break
-                hooks = self._hooks.get(job.id)
-                if state == "succeeded" and hooks is not None and hooks.after_install:
-                    failure = await asyncio.to_thread(hooks.after_install, job)
-                    state = "failed" if failure is not None else state
-            except EnvHelperError as exc:
-                failure = Failure("other", exc.message, "Plan again.", exc.detail)
-                state = "failed"
-            await self._finish(job, state, failure, current, log)
+            if self._files_here:
+                # installer, reading the result, verifying and the history: one worker
+                # thread from start to end, no hand-off back to the loop in between
+                state, outcome, after = await asyncio.to_thread(
+                    self._run_sync, job, backend, current, cancel, log
+                )
+            else:
+                state, failure = await asyncio.to_thread(
+                    self._install_sync, job, backend, cancel, log
+                )
+                job.emit(**_VERIFYING)
+                earlier = self._problems_before.pop(job.id, [])  # read before it ran
+                inspection = await self._inspect(job, state, current, earlier)
+                state, outcome, after = await asyncio.to_thread(
+                    self._conclude, job, state, failure, inspection, log
+                )
+            job.after = after
+            job.finish(state, outcome)
         except Exception as exc:  # never leave a job (or the history) "running"
             outcome = Outcome(message=f"The job stopped unexpectedly: {exc!r}")
             outcome.failure = Failure("other", outcome.message, "Look at the environment.", None)
@@ -500,7 +563,7 @@ class JobRunner:
         finally:
             self._cancels.pop(job.id, None)
             self._problems_before.pop(job.id, None)
-            leftover = self._hooks.pop(job.id, None)  # _finish did not get to it
+            leftover = self._hooks.pop(job.id, None)  # _conclude did not get to it
             if leftover is not None and leftover.discard is not None:
                 await asyncio.to_thread(leftover.discard, job)
             lock.release()
@@ -570,6 +633,7 @@ class JobRunner:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return classify("", timed_out=True, deadline=self.config.deadline)
+        job.timings.setdefault("installer", time.perf_counter())
         try:
             result = process.run(
                 step.argv,
@@ -589,6 +653,7 @@ class JobRunner:
                 "Check that the environment's Python and the installer still exist.",
                 None,
             )
+        job.timings["installer_done"] = time.perf_counter()
         output = result.stdout + result.stderr
         if result.cancelled:
             return cancelled_failure(redact_url(result.stderr_tail(lines=10)) or None)
@@ -598,44 +663,98 @@ class JobRunner:
             return classify(output, returncode=result.returncode)
         return None
 
-    async def _finish(
+    def _install_sync(
+        self, job: Job, backend: Backend, cancel: threading.Event, log: collections.deque[str]
+    ) -> tuple[JobState, Failure | None]:
+        """The installer's steps, then the job's ``after_install`` hook (a worker thread)."""
+        failure: Failure | None = None
+        state: JobState = "succeeded"
+        try:
+            deadline = time.monotonic() + self.config.deadline
+            for step in self._steps(backend, job.plan):
+                if cancel.is_set():
+                    return "cancelled", cancelled_failure()
+                failure = self._execute(job, backend, step, cancel, deadline, log)
+                if failure is not None:
+                    return ("cancelled" if failure.kind == "cancelled" else "failed"), failure
+            hooks = self._hooks.get(job.id)
+            if hooks is not None and hooks.after_install:
+                failure = hooks.after_install(job)
+                state = "failed" if failure is not None else state
+        except EnvHelperError as exc:
+            failure = Failure("other", exc.message, "Plan again.", exc.detail)
+            state = "failed"
+        return state, failure
+
+    def _run_sync(
         self,
         job: Job,
-        state: JobState,
-        failure: Failure | None,
+        backend: Backend,
         current: Environment,
+        cancel: threading.Event,
         log: collections.deque[str],
-    ) -> None:
-        job.emit(
-            phase="verifying",
-            message="Checking that what was installed is complete and can be imported.",
-        )
-        problems: list[dict[str, Any]] = []
-        differences: list[str] = []
-        after_snapshot: Snapshot | None = None
+    ) -> tuple[JobState, Outcome, Snapshot | None]:
+        """A whole job after its start, in one worker thread (files read here)."""
+        state, failure = self._install_sync(job, backend, cancel, log)
+        job.emit_threadsafe(**_VERIFYING)
+        earlier = self._problems_before.pop(job.id, [])  # read before the installer ran
+        found = self._inspect_sync(job, state, current, earlier)
+        return self._conclude(job, state, failure, found, log)
+
+    def _inspect_sync(
+        self, job: Job, state: JobState, current: Environment, earlier: list[dict[str, Any]]
+    ) -> _Inspection:
+        """The environment after the installer, as its files say (a worker thread)."""
+        found = _Inspection()
+        try:
+            after = self.prober.rescan_sync(job.interpreter, current, since=job.created)
+            found.after = snapshot_of(after, job.plan, job.before)
+            found.problems = verify_environment(
+                after, before=earlier, touched=self._touched(job, found.after)
+            )
+            if state == "succeeded":
+                found.differences = compare_with_plan(job.plan, after)
+        except ProbeError as exc:
+            found.probe_failed(exc)
+        return found
+
+    async def _inspect(
+        self, job: Job, state: JobState, current: Environment, earlier: list[dict[str, Any]]
+    ) -> _Inspection:
+        """``_inspect_sync`` with ``_problems`` awaited (a subclass reads elsewhere)."""
+        found = _Inspection()
         try:
             after = await asyncio.to_thread(
                 self.prober.rescan_sync, job.interpreter, current, since=job.created
             )
-            after_snapshot = snapshot_of(after, job.plan, job.before)
-            # the files of what the job touched (and of what it found there) are checked
-            touched = {a.canonical_name for a in job.plan.actions} | {
-                canonicalize_name(c.name) for c in diff_snapshots(job.before, after_snapshot)
-            }
-            earlier = self._problems_before.pop(job.id, [])  # read in _start
-            problems = await self._problems(after, touched, before=earlier)
+            found.after = snapshot_of(after, job.plan, job.before)
+            touched = self._touched(job, found.after)
+            found.problems = await self._problems(after, touched, before=earlier)
             if state == "succeeded":
-                differences = compare_with_plan(job.plan, after)
+                found.differences = compare_with_plan(job.plan, after)
         except ProbeError as exc:
-            problems.append(
-                {
-                    "kind": "probe-failed",
-                    "name": None,
-                    "preexisting": False,
-                    "message": "The environment could not be inspected after the job: "
-                    + exc.message,
-                }
-            )
+            found.probe_failed(exc)
+        return found
+
+    @staticmethod
+    def _touched(job: Job, after: Snapshot) -> set[str]:
+        """The files of what the job touched (and of what it found there) are checked."""
+        return {a.canonical_name for a in job.plan.actions} | {
+            canonicalize_name(c.name) for c in diff_snapshots(job.before, after)
+        }
+
+    def _conclude(
+        self,
+        job: Job,
+        state: JobState,
+        failure: Failure | None,
+        found: _Inspection,
+        log: collections.deque[str],
+    ) -> tuple[JobState, Outcome, Snapshot | None]:
+        """The job's outcome from what was found, written to the history before the
+        job says it has finished (a worker thread)."""
+        job.timings["inspected"] = time.perf_counter()
+        problems, differences, after_snapshot = found.problems, found.differences, found.after
         changes = diff_snapshots(job.before, after_snapshot) if after_snapshot is not None else []
         damaged = any(not p.get("preexisting") for p in problems)
         if state == "succeeded" and (differences or damaged):
@@ -667,13 +786,11 @@ class JobRunner:
             }
         hooks = self._hooks.pop(job.id, None)
         if state != "succeeded" and hooks is not None and hooks.discard is not None:
-            note = await asyncio.to_thread(hooks.discard, job)  # what this job created
+            note = hooks.discard(job)  # what this job created
             outcome.restore = None  # nothing is left to undo
             if note:
                 outcome.message = f"{outcome.message} {note}"
-        job.after = after_snapshot
-        await asyncio.to_thread(
-            self.store.update,
+        self.store.update(
             job.id,
             state=state,
             ended=time.time(),
@@ -681,7 +798,43 @@ class JobRunner:
             outcome=outcome.to_json(),
             log_tail="\n".join(log),
         )
-        job.finish(state, outcome)
+        job.timings["recorded"] = time.perf_counter()
+        return state, outcome, after_snapshot
+
+
+@dataclass
+class _Inspection:
+    """What the environment looked like after the installer."""
+
+    after: Snapshot | None = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+
+    def probe_failed(self, exc: ProbeError) -> None:
+        self.problems.append(
+            {
+                "kind": "probe-failed",
+                "name": None,
+                "preexisting": False,
+                "message": "The environment could not be inspected after the job: " + exc.message,
+            }
+        )
+
+
+_VERIFYING: dict[str, Any] = {
+    "phase": "verifying",
+    "message": "Checking that what was installed is complete and can be imported.",
+}
+
+
+@dataclass(frozen=True)
+class _Started:
+    """What a job's start found: the environment now, its row, its files' problems."""
+
+    current: Environment
+    job_id: int
+    before: Snapshot
+    problems: list[dict[str, Any]]
 
 
 def _named_in(name: str, sentences: list[str]) -> bool:

@@ -16,6 +16,7 @@ true when the environment had the same problem before the job.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 from collections.abc import Collection, Iterable
 from typing import Any
@@ -171,15 +172,24 @@ def record_problems(env: Environment, names: Collection[str]) -> list[dict[str, 
     return problems
 
 
+@functools.lru_cache(maxsize=16384)
+def _requirement(text: str) -> Requirement | None:
+    """``Requirement(text)``, parsed once per text: a job checks every installed
+    distribution's requirements before and after, nearly all of them the same."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
 def requirement_problems(env: Environment) -> list[dict[str, Any]]:
     """Installed distributions whose requirements the environment does not satisfy."""
     problems: list[dict[str, Any]] = []
     markers = env.markers
     for key, dist in sorted(env.distributions.items()):
         for text in dist.requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
+            req = _requirement(text)
+            if req is None:
                 continue
             if req.marker is not None:
                 try:
