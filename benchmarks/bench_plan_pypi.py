@@ -119,6 +119,8 @@ def run_measured(argv: list[str], env: dict[str, str], stdin: str | None = None)
     proc.wait()
     seconds = time.perf_counter() - started
     text, _, peak = err.decode("utf-8", "replace").rpartition("WRAPPED-MAXRSS-KB=")
+    if not peak.strip():  # the wrapper itself did not finish: all of stderr is the command's
+        text, peak = err.decode("utf-8", "replace"), ""
     return {
         "seconds": round(seconds, 3),
         "peak_mb": round(int(peak.strip() or 0) / 1024, 1),
@@ -131,7 +133,9 @@ def run_measured(argv: list[str], env: dict[str, str], stdin: str | None = None)
 def ours(requested: list[str], target: str, home: str) -> dict[str, Any]:
     argv = [sys.executable, "-m", "jupyter_envhelper", "plan", *requested]
     argv += ["--python", target, "--json"]
-    result = run_measured(argv, _env(XDG_CACHE_HOME=home))
+    # a crash (a signal, no output at all) still says where it was: faulthandler's
+    # stacks on stderr, at no cost to a run that does not crash
+    result = run_measured(argv, _env(XDG_CACHE_HOME=home, PYTHONFAULTHANDLER="1"))
     pins: list[str] = []
     if result["rc"] == 0:
         doc = json.loads(result["stdout"])
@@ -241,7 +245,7 @@ def bench_one(
     }
     if fresh["rc"] != 0:
         row["error"] = (
-            fresh["stderr"] or fresh["stdout"][-2000:] or f"exit status {fresh['rc']}, no output"
+            fresh["stderr"] or fresh["stdout"][-2000:] or f"{_exit_words(fresh['rc'])}, no output"
         )
     if uv_fresh and uv_fresh["rc"] == 0 and fresh["rc"] == 0:
         row["fresh_vs_uv"] = round(fresh["seconds"] / uv_fresh["seconds"], 2)
@@ -256,11 +260,23 @@ def bench_one(
     return row
 
 
+def _exit_words(rc: int) -> str:
+    """The wrapper exits with 256 - N for a command killed by signal N (sys.exit(-N))."""
+    import signal
+
+    if 128 < rc < 256:
+        try:
+            return f"killed by {signal.Signals(256 - rc).name} (exit status {rc})"
+        except ValueError:
+            pass
+    return f"exit status {rc}"
+
+
 def misses(row: dict[str, Any]) -> list[str]:
     out = []
     label = row["request"]
     if row["ours_fresh"]["rc"] != 0:
-        return [f"{label}: our plan failed"]
+        return [f"{label}: our plan failed: {row.get('error', '')[-300:]}"]
     ratio = row.get("fresh_vs_uv")
     if ratio is not None and ratio > VS_UV:
         out.append(f"{label}: fresh plan {ratio}x uv > {VS_UV}x")

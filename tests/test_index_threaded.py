@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from jupyter_envhelper.index import threaded
-from jupyter_envhelper.index.fetcher import Slots, _unknown_host
+from jupyter_envhelper.index.fetcher import Fetcher, Slots, _unknown_host
 from jupyter_envhelper.index.threaded import ThreadedTransport, prewarm
+from tests.indexserver import DistSpec, IndexServerFactory
 
 Reply = Callable[[bytes], tuple[bytes, bool]]  # request head -> (answer, close after it)
 
@@ -203,6 +204,42 @@ def test_background_requests_wait_behind_the_others() -> None:
     assert asyncio.run(go()) == ["first", "page", "metadata", "advisory"]
 
 
+def test_background_requests_hold_at_most_their_share_of_the_slots() -> None:
+    async def go() -> None:
+        slots = Slots(3, background=1)
+        held: list[str] = []
+        gates = {name: asyncio.Event() for name in ("advisory", "other", "page", "more")}
+
+        async def one(name: str, background: bool) -> None:
+            async with slots.hold(background):
+                held.append(name)
+                await gates[name].wait()
+
+        tasks = [asyncio.ensure_future(one("advisory", True))]
+        await asyncio.sleep(0)
+        tasks.append(asyncio.ensure_future(one("other", True)))
+        await asyncio.sleep(0)
+        assert held == ["advisory"] and slots.free == 2  # free slots, but not for it
+        tasks.append(asyncio.ensure_future(one("page", False)))
+        tasks.append(asyncio.ensure_future(one("more", False)))
+        await asyncio.sleep(0)
+        assert held == ["advisory", "page", "more"] and slots.free == 0
+        gates["page"].set()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert "other" not in held  # a slot is free again, the background share is not
+        gates["advisory"].set()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert held[-1] == "other"
+        gates["other"].set()
+        gates["more"].set()
+        await asyncio.gather(*tasks)
+        assert slots.free == 3 and slots.background_held == 0
+
+    asyncio.run(go())
+
+
 def test_only_a_host_name_that_does_not_exist_is_not_asked_again() -> None:
     def failure(errno: int) -> httpx.ConnectError:
         try:
@@ -236,3 +273,39 @@ def test_closing_cuts_off_an_answer_nobody_waits_for(serve: Callable[[Reply], Ra
     while any(t.name.startswith("envhelper-http") for t in threading.enumerate()):
         assert time.monotonic() < deadline, "a worker thread is still reading"
         time.sleep(0.02)
+
+
+def test_the_fetchers_direct_exchanges_follow_redirects_and_send_credentials(
+    index_server: IndexServerFactory,
+) -> None:
+    """Plain requests skip httpx's client (``Fetcher._send``); a redirect, and
+    credentials for the host, still get what the client does for them."""
+    open_index = index_server([DistSpec("Alpha_Pkg", "1.0")])
+    locked = index_server([DistSpec("Alpha_Pkg", "1.0")], auth=("carol", "pw-123"))
+
+    async def get(index_url: str, names: list[str]) -> list[tuple[int, str, bytes]]:
+        fetcher = Fetcher(use_netrc=False)
+        try:
+            plain = fetcher.add_credentials(index_url)
+            out = []
+            for name in names:
+                response = await fetcher.request(f"{plain}{name}/", {"Accept": "text/html"})
+                out.append((response.status_code, str(response.url), response.content))
+            assert fetcher._direct is not None  # no proxy here: the direct path is open
+            return out
+        finally:
+            await fetcher.aclose()
+
+    # the second name is not normalised: the index answers 301 to the normalised one
+    first, redirected = asyncio.run(get(open_index.index_url, ["alpha-pkg", "Alpha_Pkg"]))
+    assert first[0] == 200 and b"alpha_pkg-1.0" in first[2].lower()
+    assert redirected[0] == 200 and redirected[1].endswith("/simple/alpha-pkg/")
+    assert redirected[2] == first[2]
+    assert open_index.stats["/simple/Alpha_Pkg/"].statuses == [301]
+    # credentials given with the index URL are sent; without them the index refuses
+    (with_them,) = asyncio.run(get(locked.index_url_with_auth, ["alpha-pkg"]))
+    (without,) = asyncio.run(get(locked.index_url, ["alpha-pkg"]))
+    assert with_them[0] == 200 and with_them[2] == first[2].replace(
+        open_index.url.encode(), locked.url.encode()
+    )
+    assert without[0] == 401

@@ -173,9 +173,18 @@ def _dependency(text: str) -> Requirement | None:
         return None
 
 
+# the names _from_name can find a CUDA version in: a dependency named otherwise is
+# not parsed at all (most are not, and parsing each costs more than the rest here)
+_CUDA_NAMED = ("cupy-cuda", "jax-cuda", "cuda-toolkit", "nvidia-")
+_LEADING_NAME = re.compile(r"[A-Za-z0-9._-]*")
+
+
 def _from_dependencies(action: Action, env: Environment) -> Need | None:
     best: Need | None = None
     for text in action.dependencies:
+        lead = _LEADING_NAME.match(text)
+        if lead is None or not canonicalize_name(lead.group()).startswith(_CUDA_NAMED):
+            continue
         req = _dependency(text)
         if req is None:
             continue

@@ -36,7 +36,7 @@ from .slots import PlanSlots
 TypoCheck = Callable[[str], Optional[dict[str, Any]]]
 UNSHARED_SLOTS = PlanSlots()  # for callers that pass none (the core passes its own)
 VULNERABILITY_BUDGET = 3.0  # seconds a plan waits, once resolved, for advisories
-MAX_EARLY_ADVISORIES = 64  # projects whose advisories are asked for while resolving
+MAX_EARLY_ADVISORIES = 256  # projects whose advisories are asked for while resolving
 BACKEND_BUDGET = 3.0  # seconds spent confirming the recommended PyTorch build
 BACKEND_RETRY = 300.0  # seconds before a backend index that failed is asked again
 GPU_FRAMEWORKS = frozenset({"torch", "torchvision", "torchaudio"})

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import tempfile
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -169,6 +168,8 @@ def build_kernel_wheel(folder: Path, root: Path | None = None) -> KernelWheel:
     ]
     record = [_record_line(name, data) for name, data in members] + [f"{info}/RECORD,,"]
     members.append((f"{info}/RECORD", ("\n".join(record) + "\n").encode()))
+    import zipfile  # only when a kernel wheel is built, not on every plan's import
+
     handle, temp = tempfile.mkstemp(dir=folder, suffix=".part")
     os.close(handle)
     try:

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
-import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_PAGE_FRESHNESS = 600.0
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 @dataclass
@@ -75,14 +77,29 @@ class HttpCache:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
+        self._made: set[str] = set()  # directories made (or found) by _write
+        self._serial = itertools.count()
 
     def _path(self, kind: str, key: str) -> Path:
         digest = hashlib.sha256(key.encode()).hexdigest()
         return self.directory / kind / digest[:2] / digest
 
     def _write(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        """Write ``data`` to a new file beside ``path``, then rename it there (readers see
+        the old file or the new one, never half of one). A cold plan writes hundreds
+        of these: a directory made once is remembered, and the temporary name is this
+        process's and thread's own with a counter (``O_EXCL``), not ``tempfile``'s."""
+        parent = os.path.dirname(path)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        temp = f"{parent}/.tmp-{os.getpid()}-{threading.get_ident()}-{next(self._serial)}"
+        try:
+            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        except FileNotFoundError:  # the directory was removed meanwhile
+            self._made.discard(parent)
+            os.makedirs(parent, exist_ok=True)
+            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)

@@ -36,11 +36,14 @@ from .wheelzip import RangeAnswer
 if TYPE_CHECKING:  # httpx (70 ms of imports) is loaded by the first client made
     import httpx
 
+    from .threaded import ThreadedTransport
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 10.0
 IO_THREADS = 4
+FOREGROUND_SHARE = 4  # a quarter of the request slots is never held by background ones
 WRITES_WAIT = 30.0  # seconds closing waits for cache writes still under way
 NETRC_RECHECK = 30.0  # seconds before ~/.netrc is read again for a host it lacked
 T = TypeVar("T")
@@ -58,10 +61,15 @@ def _unknown_host(exc: BaseException) -> bool:
 
 class Slots:
     """At most ``size`` requests at once, first come first served, except that a
-    waiting request always goes before every waiting ``background`` one."""
+    waiting request always goes before every waiting ``background`` one, and at most
+    ``background`` (default: all) of the slots are held by background requests: the
+    rest stay free for what a plan waits on (an advisory document of a big project
+    is megabytes; a page the resolver waits for must not queue behind a dozen)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, background: int | None = None) -> None:
         self.free = size
+        self.background_limit = size if background is None else max(1, background)
+        self.background_held = 0
         self._waiting: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
 
     @contextlib.asynccontextmanager
@@ -70,33 +78,54 @@ class Slots:
         try:
             yield
         finally:
-            self._release()
+            self._release(background)
 
     async def _acquire(self, background: bool) -> None:
-        if self.free > 0 and not any(self._waiting):
-            self.free -= 1
-            return
+        first, behind = self._waiting
+        if self.free > 0 and not first:
+            if not background:
+                self.free -= 1
+                return
+            if not behind and self.background_held < self.background_limit:
+                self.free -= 1
+                self.background_held += 1
+                return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue = self._waiting[1 if background else 0]
+        queue = behind if background else first
         queue.append(waiter)
         try:
-            await waiter  # a releasing request hands its slot over (see _release)
+            await waiter  # a releasing request hands its slot over (see _hand_over)
         except BaseException:
             if waiter.done() and not waiter.cancelled():
-                self._release()  # handed over, then cancelled: pass it on
+                self._release(background)  # handed over, then cancelled: pass it on
             else:
                 with contextlib.suppress(ValueError):
                     queue.remove(waiter)
             raise
 
-    def _release(self) -> None:
-        for queue in self._waiting:
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)
-                    return
+    def _release(self, background: bool) -> None:
+        if background:
+            self.background_held -= 1
         self.free += 1
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        first, behind = self._waiting
+        while self.free > 0:
+            if first:
+                waiter = first.popleft()
+                if not waiter.done():
+                    self.free -= 1
+                    waiter.set_result(None)
+                continue
+            if behind and self.background_held < self.background_limit:
+                waiter = behind.popleft()
+                if not waiter.done():
+                    self.free -= 1
+                    self.background_held += 1
+                    waiter.set_result(None)
+                continue
+            return
 
 
 @dataclass
@@ -149,6 +178,8 @@ class Fetcher:
         self._semaphore: Slots | None = None
         self._io: ThreadPoolExecutor | None = None
         self._making: asyncio.Future[httpx.AsyncClient] | None = None
+        # (transport, timeouts) when ``_send`` may use the threaded transport itself
+        self._direct: tuple[ThreadedTransport, dict[str, float | None]] | None = None
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -157,6 +188,8 @@ class Fetcher:
         return self._client
 
     def _new_client(self) -> httpx.AsyncClient:
+        import urllib.request
+
         import httpx
 
         from .threaded import ThreadedTransport, shared_context
@@ -167,12 +200,13 @@ class Fetcher:
         elif callable(verify):
             verify = verify()
         limits = httpx.Limits(max_connections=max_concurrency * 2)
+        threaded = None
         if transport is None:  # bodies read by http.client on worker threads
-            transport = ThreadedTransport(verify=verify, max_connections=max_concurrency)  # type: ignore[arg-type]
+            transport = threaded = ThreadedTransport(verify=verify, max_connections=max_concurrency)  # type: ignore[arg-type]
         else:
             with contextlib.suppress(ImportError):  # what httpcore imports on its first request
                 importlib.import_module("anyio._backends._asyncio")
-        return httpx.AsyncClient(
+        made = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             limits=limits,
@@ -181,6 +215,11 @@ class Fetcher:
             verify=verify,  # type: ignore[arg-type]
             headers={"User-Agent": "jupyter-envhelper"},
         )
+        # the client's proxies come from the environment as it is now (trust_env): with
+        # none, every URL goes to the threaded transport, which ``_send`` may use itself
+        direct = threaded is not None and not urllib.request.getproxies()
+        self._direct = (threaded, made.timeout.as_dict()) if threaded and direct else None
+        return made
 
     async def ready_client(self) -> httpx.AsyncClient:
         """``client``, made in an I/O thread the first time: loading the CA bundle is
@@ -267,6 +306,7 @@ class Fetcher:
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+            self._direct = None
         self._making = None
         if self._io is not None:
             self._io.shutdown(wait=False, cancel_futures=True)
@@ -295,7 +335,8 @@ class Fetcher:
 
         limit = total_timeout if total_timeout is not None else self.total_timeout
         if self._semaphore is None:
-            self._semaphore = Slots(self.max_concurrency)
+            kept = self.max_concurrency // FOREGROUND_SHARE
+            self._semaphore = Slots(self.max_concurrency, max(1, self.max_concurrency - kept))
         shown = redact_url(url)
         attempt = 0
         while True:
@@ -306,10 +347,7 @@ class Fetcher:
                 client = await self.ready_client()
                 async with self._semaphore.hold(background):
                     response = await asyncio.wait_for(
-                        client.request(
-                            method, url, headers=dict(headers or {}), auth=self._auth(url)
-                        ),
-                        limit,
+                        self._send(client, method, url, dict(headers or {})), limit
                     )
             except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
                 # httpx: a wait for bytes ran out; asyncio: the whole request did
@@ -346,6 +384,40 @@ class Fetcher:
             self.stats.retries += 1
             attempt += 1
             await asyncio.sleep(delay)
+
+    async def _send(
+        self, client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str]
+    ) -> httpx.Response:
+        """One exchange. A plain one (no proxy, no credentials, no cookies) goes to the
+        threaded transport as ``client`` would send it, without the client's machinery
+        around it (auth flow, redirect loop, cookie jar, hooks: ~0.7 ms of CPU a
+        request, and a cold plan makes hundreds); a redirect is followed from there by
+        ``client`` itself. Everything else is ``client.request``."""
+        import httpx
+
+        auth = self._auth(url)
+        direct = self._direct
+        if direct is not None and auth is None and not client.cookies:
+            transport, timeout = direct
+            merged = client.headers.copy()
+            merged.update(headers)
+            request = httpx.Request(method, url, headers=merged, extensions={"timeout": timeout})
+            if request.url.userinfo:  # credentials in the URL: the client's basic auth
+                return await client.request(method, url, headers=headers, auth=auth)
+            response = await transport.handle_async_request(request)
+            response.request = request
+            if not response.has_redirect_location:
+                try:
+                    await response.aread()  # decoded as the client decodes it
+                finally:
+                    await response.aclose()
+                if "set-cookie" in response.headers:  # kept, as the client keeps them
+                    client.cookies.extract_cookies(response)
+                return response
+            await response.aclose()
+            # the client follows the rest of the way (and says where it ended)
+            url = str(request.url.join(response.headers["location"]))
+        return await client.request(method, url, headers=headers, auth=auth)
 
     # -- pages, with the cache -----------------------------------------------------------
     async def get_page(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -138,6 +137,8 @@ def file_index_page(index_url: str, key: str) -> ProjectPage | None:
 
 def read_local_metadata(file: DistributionFile) -> tuple[bytes | None, str]:
     """Core metadata of a local wheel or sdist, and where it came from."""
+    import zipfile  # a local index's wheels only
+
     path = local_path(file.url)
     try:
         if file.kind == "wheel":

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import tarfile
-import zipfile
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -198,6 +196,9 @@ def unavailable_metadata(file: DistributionFile, reason: str) -> CoreMetadata:
 
 def extract_pkg_info(data: bytes, filename: str) -> bytes | None:
     """The top-level ``PKG-INFO`` of an sdist archive (read in memory, never extracted)."""
+    import tarfile  # (these two: only for a whole file, the last resort)
+    import zipfile
+
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -223,6 +224,8 @@ def extract_pkg_info(data: bytes, filename: str) -> bytes | None:
 
 def metadata_from_wheel_bytes(data: bytes, file: DistributionFile) -> bytes | None:
     """``*.dist-info/METADATA`` from a whole wheel in memory."""
+    import zipfile
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = [n for n in archive.namelist() if is_metadata_member(n)]

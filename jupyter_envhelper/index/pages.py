@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import html
 import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
-from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -35,6 +33,9 @@ from packaging.version import InvalidVersion, Version
 from ..errors import IndexUnavailable
 from .credentials import redact_url
 from .models import DistributionFile, ProjectPage
+
+if TYPE_CHECKING:
+    from .htmlparse import AnchorParser
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -570,49 +571,11 @@ def parse_json_in_full(body: bytes, page_url: str, index_url: str, project: str)
     return page
 
 
-class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self.base: str | None = None
-        self.api_version: str | None = None
-        self._current: dict[str, str | None] | None = None
-        self._text: list[str] = []
-        self.tags = 0
+def _parse_html(body: bytes, url: str) -> AnchorParser:
+    # html.parser (~25 ms of imports) only for an index that sends HTML pages
+    from .htmlparse import AnchorParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags += 1
-        if tag == "a":
-            self._close()
-            self._current = dict(attrs)
-            self._text = []
-        elif tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "meta":
-            found = dict(attrs)
-            if found.get("name") == "pypi:repository-version":
-                self.api_version = found.get("content")
-
-    def handle_data(self, data: str) -> None:
-        if self._current is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._close()
-
-    def _close(self) -> None:
-        if self._current is not None:
-            self.anchors.append((self._current, "".join(self._text).strip()))
-        self._current = None
-
-    def close(self) -> None:
-        super().close()
-        self._close()
-
-
-def _parse_html(body: bytes, url: str) -> _AnchorParser:
-    parser = _AnchorParser()
+    parser = AnchorParser()
     try:
         parser.feed(body.decode("utf-8", errors="replace"))
         parser.close()
@@ -690,6 +653,8 @@ def parse_project_list(body: bytes, content_type: str, url: str) -> list[str]:
     for raw in _ANCHOR_TEXT.findall(body):
         text = raw.decode("utf-8", "replace").strip()
         if "&" in text:
+            import html
+
             text = html.unescape(text)
         if text:
             names.append(text)

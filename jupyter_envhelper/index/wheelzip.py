@@ -3,12 +3,15 @@
 1. A suffix range (``bytes=-65536``) fetches the tail: the end-of-central-directory
    record, usually the whole central directory and often METADATA itself, since
    wheel builders write ``.dist-info`` last.
-2. If the central directory starts before the tail, one range fetches it.
+2. If the central directory starts before the tail, one range fetches it, with as
+   many bytes before it as it is long (at least 64 KB, at most 2 MB): METADATA is
+   written just before the last few members (RECORD, about as long as the directory).
 3. If the METADATA member is not in bytes already held, one range fetches its local
    header and data. Then it is inflated.
 
-So a wheel of any size costs one to three small requests. A server that ignores
-ranges answers 200 with the whole file: that still works, and the caller counts it.
+So a wheel of any size costs one to three small requests (a big wheel two, mostly). A
+server that ignores ranges answers 200 with the whole file: that still works, and the
+caller counts it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .metadata import MAX_METADATA_BYTES, is_metadata_member, pick_metadata_memb
 from .models import DistributionFile
 
 TAIL_BYTES = 64 * 1024
+_MAX_LEAD = 2 * 1024 * 1024  # read before a central directory that the tail missed
 _EOCD = b"PK\x05\x06"
 _EOCD64_LOCATOR = b"PK\x06\x07"
 _EOCD64 = b"PK\x06\x06"
@@ -210,7 +214,10 @@ async def read_metadata_by_ranges(fetch: RangeFetch, file: DistributionFile) -> 
     cd_offset, cd_size = _find_directory(window, tail)
     directory = window.get(cd_offset, cd_size)
     if directory is None:
-        answer = await fetch(url, f"bytes={cd_offset}-{cd_offset + cd_size - 1}")
+        # with the bytes before it: METADATA sits there, behind the last few members
+        # (RECORD, about as long as the directory), so the member is not a third ask
+        start = max(0, cd_offset - min(max(cd_size, TAIL_BYTES), _MAX_LEAD))
+        answer = await fetch(url, f"bytes={start}-{cd_offset + cd_size - 1}")
         window.add(answer)
         directory = window.get(cd_offset, cd_size)
         if directory is None:

@@ -13,7 +13,6 @@ The probe script is compiled once per interpreter into ``<cache>/bytecode`` and 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import tempfile
@@ -28,8 +27,11 @@ from .. import process
 from ..environment import SCHEMA, Environment
 from ..errors import ProbeError
 from ..paths import user_cache_dir
+from . import early
+from .early import cache_key, run_environment, source_hash
+from .early import signature as _signature
 
-PROBE_SCRIPT = Path(__file__).with_name("script.py")
+PROBE_SCRIPT = early.PROBE_SCRIPT
 _SCAN_LOCK = threading.Lock()  # scan_distributions shares a warnings list
 DEFAULT_TIMEOUT = 60.0
 
@@ -37,50 +39,6 @@ DEFAULT_TIMEOUT = 60.0
 def default_cache_dir() -> Path:
     """The per-user cache directory of jupyter-envhelper."""
     return user_cache_dir()
-
-
-def _stat_sig(path: str | None) -> list[Any]:
-    if not path:
-        return [None, None]
-    try:
-        st = os.stat(path)
-    except OSError:
-        return [path, None]
-    return [path, st.st_mtime_ns, st.st_size]
-
-
-def _config_paths(doc: Mapping[str, Any]) -> list[str]:
-    """The installer configuration files the probe looked at (existing or not) and the
-    constraint files they name: editing, adding or removing one makes a new probe."""
-    out: list[str] = []
-    for section in (doc.get("index") or {}).values():
-        if not isinstance(section, Mapping):
-            continue
-        for item in section.get("config_files") or ():
-            if isinstance(item, Mapping) and isinstance(item.get("path"), str):
-                out.append(item["path"])
-        constraints = section.get("constraints") or {}
-        for item in constraints.get("files") or () if isinstance(constraints, Mapping) else ():
-            if isinstance(item, Mapping) and isinstance(item.get("path"), str):
-                out.append(item["path"])
-    return out
-
-
-def _signature(python: str, doc: Mapping[str, Any]) -> list[Any]:
-    paths = doc.get("paths") or {}
-    watched = [python]
-    for key in ("purelib", "platlib", "user_site"):
-        if paths.get(key):
-            watched.append(paths[key])
-    watched.extend(paths.get("distribution_dirs") or ())
-    watched.extend(_config_paths(doc))
-    seen: set[str] = set()
-    out = []
-    for path in watched:
-        if path not in seen:
-            seen.add(path)
-            out.append(_stat_sig(path))
-    return out
 
 
 def _pth_changed(paths: Mapping[str, Any], since: float) -> bool:
@@ -95,10 +53,6 @@ def _pth_changed(paths: Mapping[str, Any], since: float) -> bool:
         except OSError:
             continue
     return False
-
-
-def _source_hash() -> str:
-    return hashlib.sha256(PROBE_SCRIPT.read_bytes()).hexdigest()[:16]
 
 
 @dataclass
@@ -126,7 +80,7 @@ class Prober:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._inflight: dict[str, asyncio.Future[Environment]] = {}
-        self._source_hash = _source_hash()
+        self._source_hash = source_hash()
 
     # ------------------------------------------------------------ public
 
@@ -230,8 +184,7 @@ class Prober:
 
     @staticmethod
     def _key(python: str, env: Mapping[str, str] | None) -> str:
-        extra = json.dumps(sorted((env or {}).items()))
-        return os.path.abspath(python) + "\0" + extra
+        return cache_key(python, env)
 
     def _lock_for(self, key: str) -> threading.Lock:
         with self._locks_guard:
@@ -241,7 +194,7 @@ class Prober:
         return self.cache_dir / "probes"
 
     def _disk_path(self, key: str) -> Path:
-        return self._probe_dir() / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
+        return early.disk_path(self.cache_dir, key)
 
     def _fresh(self, entry: _Entry, python: str) -> bool:
         if (
@@ -288,7 +241,7 @@ class Prober:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(payload, f)
+                f.write(json.dumps(payload))  # one write: json.dump makes thousands
             os.replace(tmp, path)
         except OSError:
             pass  # a cache we cannot write is only slower
@@ -296,13 +249,7 @@ class Prober:
     # ------------------------------------------------------------ running the probe
 
     def _bytecode_path(self, python: str) -> Path | None:
-        try:
-            st = os.stat(python)
-        except OSError:
-            return None
-        ident = f"{os.path.realpath(python)}\0{st.st_mtime_ns}\0{st.st_size}"
-        digest = hashlib.sha256(ident.encode()).hexdigest()[:16]
-        return self.cache_dir / "bytecode" / f"probe-{self._source_hash}-{digest}.pyc"
+        return early.bytecode_path(self.cache_dir, python, self._source_hash)
 
     def _run_probe(self, python: str, env: Mapping[str, str] | None) -> dict[str, Any]:
         if not os.path.exists(python):
@@ -313,10 +260,11 @@ class Prober:
             )
         if not os.access(python, os.X_OK) or os.path.isdir(python):
             raise ProbeError(f"{python} is not a program that can be run.")
-        run_env = dict(os.environ)
-        run_env.update(env or {})
-        run_env.pop("PYTHONSTARTUP", None)
-        run_env["PYTHONIOENCODING"] = "utf-8"
+        run_env = run_environment(env)
+        # the same probe, started as the command line started (early.py), if it did
+        started = early.take(python, run_env)
+        if started is not None and started.ok:
+            return self._parse(python, started)
         pyc = self._bytecode_path(python)
         if pyc is not None and pyc.exists():
             result = self._execute([python, str(pyc)], run_env)
