@@ -21,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..environment import Environment
+from ..kept import remember, remembered
 from ..plan import Action, Conflict, Finding
 from .context import AdviceContext, Subject, join_words
 
@@ -46,8 +47,17 @@ def same_prefix(one: str | None, other: str | None) -> bool:
         return os.path.realpath(one) == os.path.realpath(other)
 
 
-def server_core(env: Environment) -> set[str]:
-    """Canonical names of the server's projects and of what they require (not extras)."""
+def server_core(env: Environment) -> frozenset[str]:
+    """Canonical names of the server's projects and of what they require (not extras);
+    worked out once per environment (``kept.py``: every plan for the server's own
+    environment asks, and parsing those requirements is milliseconds of CPU)."""
+    known: frozenset[str] | None = remembered(env, CHECK)
+    if known is None:
+        known = remember(env, CHECK, frozenset(_server_core(env)))
+    return known
+
+
+def _server_core(env: Environment) -> set[str]:
     core: set[str] = set()
     markers = {**env.markers, "extra": ""}
     for project in SERVER_PROJECTS:

@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -47,6 +48,51 @@ class LazyKernelSpecs:
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.manager, name)
+
+
+KEPT_SPEC_S = 5.0  # seconds a kernelspec read from disk is used before it is read again
+
+
+def _spec_file_signature(spec: Any) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(os.path.join(str(getattr(spec, "resource_dir", "") or ""), "kernel.json"))
+    except (OSError, ValueError):
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class KeptKernelSpecs:
+    """A kernelspec manager whose ``get_kernel_spec`` answers are kept: every request
+    about a kernel reads its spec, and a ``jupyter_client`` manager looks in each kernel
+    directory and builds a traitlets object each time (about a millisecond of Python,
+    which holds the GIL the server's event loop needs, even in a worker thread).
+
+    A kept spec is given for up to ``ttl`` seconds while its ``kernel.json`` has the
+    same ``stat`` (rewritten, replaced or removed: read again at once); a spec of the
+    same name added to a directory that comes first is seen after ``ttl``. Every other
+    attribute (``get_all_specs``, ``user_kernel_dir``, ...) is the manager's, asked
+    each time. For a synchronous manager (a gateway's is asynchronous, and the core
+    keeps its answers itself)."""
+
+    def __init__(self, manager: Any, ttl: float = KEPT_SPEC_S) -> None:
+        self.manager = manager
+        self.ttl = ttl
+        self._kept: dict[str, tuple[float, Any, tuple[int, int, int] | None]] = {}
+
+    def get_kernel_spec(self, kernel_name: str) -> Any:
+        found = self._kept.get(kernel_name)
+        now = time.monotonic()
+        fresh = found is not None and now - found[0] < self.ttl
+        if found is not None and fresh and _spec_file_signature(found[1]) == found[2]:
+            return found[1]
+        spec = self.manager.get_kernel_spec(kernel_name)
+        self._kept[kernel_name] = (now, spec, _spec_file_signature(spec))
+        return spec
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "manager":
             raise AttributeError(name)
         return getattr(self.manager, name)
 

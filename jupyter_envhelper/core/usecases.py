@@ -24,9 +24,12 @@ from ..gpu_facts import TORCH_BACKENDS
 from ..index import IndexClient
 from ..jobs.models import EnvironmentChanged, Refused
 from ..jobs.undo import index_checker
+from ..kept import remember, remembered
 from ..plan import Plan, ResolutionConflict
 from ..probe import Prober
 from ..resolver import plan_install, plan_uninstall
+from ..resolver.breaks import find_breaks
+from ..resolver.memo import environment_key, tag_ranks
 from ..search.catalog import Catalog
 from ..validation import parse_project_name, parse_requirements
 from .assess import PlanAnswer, assess, fingerprint
@@ -41,6 +44,7 @@ from .suggestions import suggest_kernels
 from .targets import Located, Locator, Target
 
 if TYPE_CHECKING:
+    from ..environment import Environment
     from .creating import Creating
 
 T = TypeVar("T")
@@ -55,6 +59,44 @@ def known_job_id(job_id: int) -> int:
     if isinstance(job_id, bool) or not isinstance(job_id, int) or not 0 <= job_id <= MAX_JOB_ID:
         raise NotFound(f"There is no job {str(job_id)[:30]}.")
     return job_id
+
+
+async def kept_environment_document(env: Environment) -> dict[str, Any]:
+    """``env`` in words (every distribution): made once per environment, in a worker
+    thread (CPU work, like a plan's), then the very same dict while ``env`` is
+    unchanged (``kept.py``), so a surface may keep what it made
+    of it (the server keeps its JSON text). Read it; never change it."""
+    known: dict[str, Any] | None = remembered(env, "environment_document")
+    if known is None:
+        made = await asyncio.to_thread(environment_document, env)
+        known = remember(env, "environment_document", made)
+    return known
+
+
+def read_for_plans(env: Environment) -> asyncio.Future[None]:
+    """What a plan works out from ``env`` on the event loop (``plan_install``): its key
+    (a hash of it all, a millisecond or two), its wheel tags and, for a new plan, every installed
+    distribution's Requires-Dist (``find_breaks``; parsing them is tens of ms of CPU
+    the first time), worked out in a worker thread instead, once per environment
+    (both are kept): started by the first plan, or by ``environment(prepare_plans=
+    True)`` before it, and awaited by every plan until it is done."""
+    loop = asyncio.get_running_loop()
+    known: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None
+    known = remembered(env, "read_for_plans")
+    # (one of another loop that never finished, its loop closed, is not waited for)
+    if known is None or (known[0] is not loop and not known[1].done()):
+        known = (loop, asyncio.ensure_future(asyncio.to_thread(_read_for_plans, env)))
+        remember(env, "read_for_plans", known)
+    return known[1]
+
+
+def _read_for_plans(env: Environment) -> None:
+    try:
+        environment_key(env)
+        tag_ranks(env)
+        find_breaks(env, {})  # nothing changes, nothing breaks: it only reads them all
+    except Exception:  # a plan works it out again itself, and says what is wrong
+        logging.getLogger("jupyter_envhelper").debug("read_for_plans", exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -113,6 +155,7 @@ class Core:
         self.log = log
         # every resolution of this core takes one (slots.py: no stall under load)
         self.plan_slots = PlanSlots()
+        self._prewarmed = False  # see plan
 
     @property
     def prober(self) -> Prober:
@@ -132,18 +175,22 @@ class Core:
         entries = await asyncio.gather(*(self.locator.kernel_entry(t) for t in targets))
         return document(kernels=list(entries))
 
-    async def environment(self, target: Target, *, refresh: bool = False) -> dict[str, Any]:
+    async def environment(
+        self, target: Target, *, refresh: bool = False, prepare_plans: bool = False
+    ) -> dict[str, Any]:
+        """``prepare_plans``: also start working out, in a worker thread, what a plan
+        for this environment reads (``read_for_plans``): a long-running process (the
+        server), where a plan usually follows, does it while the answer is read."""
         found = await self.locator.locate(target, refresh=refresh)
         env = found.env
+        if env is not None and prepare_plans:
+            read_for_plans(env)
         return document(
             kernel=found.kernel,
             state=found.state,
             reason=found.reason,
             detail=found.detail,
-            # every distribution in words: CPU work, off the event loop like a plan's
-            environment=await asyncio.to_thread(environment_document, env)
-            if env is not None
-            else None,
+            environment=await kept_environment_document(env) if env is not None else None,
         )
 
     async def search(
@@ -197,7 +244,9 @@ class Core:
         options = options or PlanOptions()
         # while the target is probed: the typo-squat data is read, the index connected
         self.catalog.prepare()
-        self.indexes.prewarm(options.index_url)
+        if not self._prewarmed:  # the first plan only: each starts threads, on the loop
+            self._prewarmed = True
+            self.indexes.prewarm(options.index_url)
         located = await self.locator.locate(target)
         answer = await self.answer(located, requirements, options)
         # a big plan's document is CPU work too: off the event loop, like its advice
@@ -222,6 +271,7 @@ class Core:
         env = await with_kernel_wheel(
             located.require(), requirements, self.config.resolved_cache_dir
         )
+        reading = read_for_plans(env)  # (meanwhile: the client, the kernel's modules)
         backend_url = self.torch_backend_index(options.torch_backend)
         client = await self.indexes.client_off_loop(
             env, index_url=options.index_url, first_index=backend_url
@@ -239,6 +289,8 @@ class Core:
 
         wants_suggestions = options.suggest and not env.synthetic_env
         try:
+            if not reading.done():
+                await asyncio.shield(reading)
             return await self._within_plan_timeout(
                 assess(
                     requirements,

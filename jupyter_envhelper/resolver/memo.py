@@ -39,6 +39,7 @@ from packaging.version import Version
 
 from ..environment import Environment
 from ..index import CoreMetadata, DistributionFile, IndexClient, ProjectPage
+from ..kept import remember, remembered
 from .candidates import version_order
 from .constraints import ResolverPolicy
 from .fetching import Used
@@ -119,12 +120,23 @@ def release_order(release: Release) -> tuple[Version, bool, bool, Version]:
     return public, wheel, plain, version
 
 
+def tag_ranks(env: Environment) -> dict[Tag, int]:
+    """Each wheel tag ``env`` accepts, by preference (0 first): worked out once per
+    environment (``kept.py``; its hundreds of tag objects are milliseconds of CPU, and
+    a new filter is made on the event loop, when a plan starts). Never changed."""
+    known: dict[Tag, int] | None = remembered(env, "tag_ranks")
+    if known is None:
+        made = {t: i for i, t in enumerate(env.supported_tags())}
+        known = remember(env, "tag_ranks", made)
+    return known
+
+
 class FileFilter:
     """Which files a target can use, and the releases of pages as it sees them."""
 
     def __init__(self, env: Environment, policy: ResolverPolicy) -> None:
         self.python = Version(env.python_version)
-        self.tag_ranks: dict[Tag, int] = {t: i for i, t in enumerate(env.supported_tags())}
+        self.tag_ranks = tag_ranks(env)
         # only the binary formats: what the key of a filter holds (constraints narrow
         # the versions a requirement admits, not the files of a release)
         self._formats = ResolverPolicy(no_binary=policy.no_binary, only_binary=policy.only_binary)
@@ -386,7 +398,17 @@ def environment_key(env: Environment) -> str:
     configuration) and its distributions as the resolver reads them, as one digest:
     another environment, another key. Not the probe's own timing, so probing an
     unchanged environment again keeps the key; ``repr``, not sorted JSON: several
-    times faster, and the same facts in another order only cost a plan made afresh."""
+    times faster, and the same facts in another order only cost a plan made afresh.
+
+    Worked out once per environment object (``kept.py``): every plan asks, on the
+    server's event loop, and hashing a big environment takes a millisecond or two."""
+    known = remembered(env, "environment_key")
+    if known is not None:
+        return str(known)
+    return str(remember(env, "environment_key", _environment_key(env)))
+
+
+def _environment_key(env: Environment) -> str:
     facts = [(k, v) for k, v in env.data.items() if k not in _NOT_FACTS]
     dists = [
         (key, d.name, d.version, d.requires, d.requires_python, d.editable, repr(d.direct_url))

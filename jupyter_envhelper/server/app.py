@@ -8,18 +8,35 @@ files, so every surface runs with the server's settings.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import logging
+import os
 import sys
 import threading
+import time
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, List, Unicode
 
 from ..core import Core, CoreConfig, build_core
+from ..core.kernelspecs import KeptKernelSpecs
 from ..search.catalog import Catalog
 from .routes import ROUTES
 
 _D = CoreConfig()  # the defaults
+
+
+def _warm_up() -> None:
+    from ..index import rawpage, ssl_context_from_env  # noqa: F401  (what a plan imports)
+    from ..index.threaded import shared_context
+
+    try:
+        shared_context(ssl_context_from_env)  # the one index clients use (index/fetcher.py)
+    except (OSError, ValueError) as exc:  # a bad CA setting: the first plan says so
+        logging.getLogger("jupyter_envhelper").debug("envhelper: no SSL context yet: %s", exc)
+    Catalog.warm_up()
 
 
 class EnvHelperApp(ExtensionApp):
@@ -138,16 +155,34 @@ class EnvHelperApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
+        specs: Any = self.serverapp.kernel_spec_manager
+        if not inspect.iscoroutinefunction(getattr(specs, "get_kernel_spec", None)):
+            specs = KeptKernelSpecs(specs)  # files: read once, not on every request
         self.core = build_core(
             self.core_config(),
-            kernel_spec_manager=self.serverapp.kernel_spec_manager,
+            kernel_spec_manager=specs,
             kernel_manager=self.serverapp.kernel_manager,
             log=self.log,
             server_prefix=sys.prefix,  # this process: the Jupyter server's environment
         )
-        # Search's shared structures take about a second to build: do it off the loop now,
-        # not on the first keystroke.
-        threading.Thread(target=Catalog.warm_up, name="envhelper-warm-up", daemon=True).start()
+        # Off the loop now, not in the first requests: the SSL context every index
+        # client shares (loading a CA bundle: tens of milliseconds of CPU that the first
+        # plans' threads would otherwise spend while the loop serves them), and search's
+        # shared structures (about a second; not on the first keystroke).
+        threading.Thread(target=_warm_up, name="envhelper-warm-up", daemon=True).start()
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Once the event loop runs: start the threads of its default executor (where
+        every request's CPU and disk work goes) now. A thread is started on the loop,
+        which waits until it runs: on a busy machine that stalled the first requests."""
+        loop = asyncio.get_running_loop()
+        workers = min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's default
+        started = [loop.run_in_executor(None, time.sleep, 0.05) for _ in range(workers)]
+        task = asyncio.ensure_future(asyncio.gather(*started))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        # the typo-squat table every plan reads (built in a worker thread, ~0.1 s of
+        # CPU): now, not while the first plans are served
+        self.core.catalog.prepare()
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)

@@ -18,6 +18,7 @@ have.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
@@ -41,6 +42,41 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 authorized_read = cast(Callable[[_F], _F], authorized("read"))
 
 
+# The JSON text of the last documents sent of those the core hands out again unchanged
+# (an environment's, ~100 KB for a big one: a millisecond or more of encoding on the
+# event loop, for every request), by identity; each entry holds its document, so an
+# id is never another object's while it is here. Used on the event loop only.
+MAX_KEPT_JSON = 16
+_KEPT_JSON: OrderedDict[int, tuple[object, str]] = OrderedDict()
+
+
+def kept_json(value: object) -> str:
+    """``json.dumps(value)``, encoded once for as long as it is among the last
+    ``MAX_KEPT_JSON`` such values (``value`` is never changed: the core says so)."""
+    found = _KEPT_JSON.get(id(value))
+    if found is not None and found[0] is value:
+        _KEPT_JSON.move_to_end(id(value))
+        return found[1]
+    text = json.dumps(value)
+    _KEPT_JSON[id(value)] = (value, text)
+    while len(_KEPT_JSON) > MAX_KEPT_JSON:
+        _KEPT_JSON.popitem(last=False)
+    return text
+
+
+def encode_json(payload: dict[str, Any], kept: Iterable[str] = ()) -> str:
+    """``json.dumps(payload)``, the same text, with the fields named in ``kept`` (when
+    they are objects or lists) encoded by ``kept_json``."""
+    names = {name for name in kept if isinstance(payload.get(name), (dict, list))}
+    if not names:
+        return json.dumps(payload)
+    parts = [
+        f"{json.dumps(key)}: {kept_json(value) if key in names else json.dumps(value)}"
+        for key, value in payload.items()
+    ]
+    return "{" + ", ".join(parts) + "}"
+
+
 class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
     auth_resource = AUTH_RESOURCE
 
@@ -55,10 +91,14 @@ class EnvHelperHandler(ExtensionHandlerMixin, APIHandler):
         answer is made afresh, and no client sends it back."""
         return None
 
-    def finish_json(self, payload: dict[str, Any], status: int = 200) -> None:
+    def finish_json(
+        self, payload: dict[str, Any], status: int = 200, *, kept: Iterable[str] = ()
+    ) -> None:
+        """``payload`` as JSON. ``kept``: fields whose value the core hands out again,
+        the very same object, while it is unchanged: their JSON text is kept too."""
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(payload))
+        self.finish(encode_json(payload, kept))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """``{"message", "reason", "detail"}`` for every error; never a traceback."""
@@ -223,7 +263,9 @@ class EnvironmentHandler(EnvHelperHandler):
         refresh = self.get_query_argument("refresh", "0") in {"1", "true", "yes"}
         target = self.query_target()
         assert target is not None
-        self.finish_json(await self.call(self.core.environment(target, refresh=refresh)))
+        doc = await self.call(self.core.environment(target, refresh=refresh, prepare_plans=True))
+        # (the core's document of an unchanged environment is the same object)
+        self.finish_json(doc, kept=("environment",))
 
 
 class SearchHandler(EnvHelperHandler):
