@@ -550,3 +550,120 @@ async def test_each_gateway_kernel_is_asked_over_one_kept_client(
     # When the kernel is shut down, its kept client closes (websocket and threads)
     await _until(lambda: after.closed)
     await _until(lambda: not any(t.is_alive() for t in after._threads), 10)
+
+
+async def test_a_plan_reuses_the_kernels_imports_until_the_kernel_runs_something_else(
+    jp_fetch: Any, jp_serverapp: Any, gateway: Gateway
+) -> None:
+    (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_envhelper"]
+    locator = app.core.locator
+    prober = _runner(jp_serverapp).prober
+    prober.fresh_s = 600  # only what the kernel runs can make the answer old here
+    async with remote_kernel(jp_fetch) as kernel_id:
+        km = jp_serverapp.kernel_manager.get_kernel(kernel_id)
+        # Given a remote kernel met once (its identity brought its imports along)
+        doc = json.loads(
+            (await jp_fetch("envhelper", "environment", params={"kernel_id": kernel_id})).body
+        )
+        assert doc["environment"] is not None, doc
+        asked = prober.module_questions
+        # When plans ask which modules it imported, Then no request goes to the kernel
+        for _ in range(3):
+            plan = await post(
+                jp_fetch,
+                "envhelper",
+                "plan",
+                body={"kernel_id": kernel_id, "requirements": ["dep"]},
+            )
+            assert plan["plan"] is not None, plan
+        first = await locator.imported_modules(kernel_id)
+        assert first is not None and "ipykernel" in first and "colorsys" not in first
+        assert prober.module_questions == asked
+        # When the user runs a cell (another client, another session) importing a module
+        await evaluate_remote(km, {"x": "__import__('colorsys').__name__"})
+        # Then the next answer is asked in the kernel again, and has it
+        await _until(
+            lambda: (
+                (kept := prober.clients.current(kernel_id)) is not None
+                and (kept.known_modules(prober.fresh_s) is None)
+            ),
+            10,
+        )
+        second = await locator.imported_modules(kernel_id)
+        assert second is not None and "colorsys" in second
+        assert prober.module_questions == asked + 1
+        # and is reused in turn while the kernel runs nothing else
+        assert await locator.imported_modules(kernel_id) == second
+        assert prober.module_questions == asked + 1
+        # The window still bounds it (a module imported by a thread is not announced)
+        prober.fresh_s = 0
+        assert await locator.imported_modules(kernel_id) == second
+        assert prober.module_questions == asked + 2
+
+
+async def test_a_remote_job_holds_the_kernels_lock_from_its_first_step_to_its_file_check(
+    jp_fetch: Any, jp_serverapp: Any, gateway: Gateway, job_index: IndexServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from jupyter_envhelper.jobs.models import EnvironmentBusy
+
+    prefix = str(gateway.mount / "venv")
+    runner = _runner(jp_serverapp)
+    job_index.publish(DistSpec("dep", "2.0", module="dep"))
+    job_index.publish(DistSpec("onlyhere", "1.0", module="onlyhere"))  # this test's own
+    seen: list[tuple[str, str]] = []  # (when, "free" | "held") of the kernel host's lock
+
+    def look(when: str) -> None:
+        theirs = EnvironmentLock(gateway.kernel_lock_dir, prefix)  # the magic's, there
+        try:
+            theirs.acquire(job_id=99)
+        except EnvironmentBusy:
+            seen.append((when, "held"))
+        else:
+            theirs.release()
+            seen.append((when, "free"))
+
+    real_execute, real_check = runner._execute, runner._remote_file_problems
+
+    def execute(job: Any, backend: Any, step: Any, *args: Any) -> Any:
+        look(f"before {step.purpose}")  # (a worker thread, before the step is sent)
+        return real_execute(job, backend, step, *args)
+
+    async def check(*args: Any, **kwargs: Any) -> Any:
+        look("file check")
+        return await real_check(*args, **kwargs)
+
+    async def run(kernel_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        started = await post(
+            jp_fetch, "envhelper", "jobs", body={"kernel_id": kernel_id, **body}, status=202
+        )
+        job = await wait_for(jp_fetch, started["job"]["id"])
+        assert job["state"] == "succeeded", json.dumps(job)
+        return job
+
+    async with remote_kernel(jp_fetch) as kernel_id:
+        # Given a job that added onlyhere and upgraded dep: its undo removes one (a
+        # first step, uninstall) and installs the other's old version (a second step)
+        doc = json.loads(
+            (await jp_fetch("envhelper", "environment", params={"kernel_id": kernel_id})).body
+        )
+        versions = {d["name"]: d["version"] for d in doc["environment"]["distributions"]}
+        if versions.get("dep") != "1.0":  # (the gateway's venv is the module's)
+            await run(kernel_id, {"requirements": ["dep==1.0"]})
+        upgraded = await run(kernel_id, {"requirements": ["onlyhere", "dep==2.0"]})
+        monkeypatch.setattr(runner, "_execute", execute)
+        monkeypatch.setattr(runner, "_remote_file_problems", check)
+        # When the undo runs
+        undone = await run(kernel_id, {"action": "undo", "job_id": upgraded["id"]})
+        assert {c["name"] for c in undone["outcome"]["changed"]} == {"onlyhere", "dep"}
+        # Then the environment's lock on the kernel's host is free before its first
+        # step, and held from then on: between its steps and while its files are checked
+        assert seen == [
+            ("file check", "free"),  # (what the files were like before the job)
+            ("before uninstall", "free"),
+            ("before install", "held"),
+            ("file check", "held"),
+        ], seen
+        # and free once the job has said it finished
+        look("after")
+        assert seen[-1] == ("after", "free")

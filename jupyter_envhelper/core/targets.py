@@ -35,11 +35,10 @@ from ..kernels import (
 from ..probe import Prober
 from ..remote import KernelProber, RemoteKernel, evaluate_remote, is_gateway_manager
 from ..remote.kernel import kernel_name_of, spec_object
+from ..remote.probe import IMPORTED_MODULES
 from .kernelspecs import LazyKernelSpecs, Unreadable, specs_on_disk
 
-IMPORTED_MODULES_EXPRESSION = (
-    "sorted({m.partition('.')[0] for m in list(__import__('sys').modules) if m[:1] != '_'})"
-)
+IMPORTED_MODULES_EXPRESSION = IMPORTED_MODULES  # (one expression, remote/probe.py's)
 DEFAULT_SYNTHETIC_PYTHON = "3.12"
 DEFAULT_SYNTHETIC_PLATFORM = "manylinux_2_28_x86_64"
 REMOTE_SPEC_S = 5.0  # seconds a gateway's kernelspec is used before it is read again
@@ -136,6 +135,7 @@ class Locator:
         # (kernels.shell_client)
         self._shell: dict[str, tuple[Any, Any, asyncio.AbstractEventLoop, Any, asyncio.Lock]] = {}
         self._remote_specs: dict[str, tuple[float, KernelTarget]] = {}  # a gateway's, read at
+        self._reading_specs: dict[str, asyncio.Future[KernelTarget]] = {}  # (one at a time)
 
     # -- kernelspecs ---------------------------------------------------------------------------
 
@@ -158,14 +158,17 @@ class Locator:
         try:
             if inspect.iscoroutinefunction(get_spec):  # a gateway's: HTTP, on the loop
                 # every request about a gateway kernel needs its spec: one HTTP
-                # request to the gateway per REMOTE_SPEC_S seconds, not per request
+                # request to the gateway per REMOTE_SPEC_S seconds, not per request,
+                # and the requests that find it old meanwhile share that one
                 known = self._remote_specs.get(name)
                 if known is not None and time.monotonic() - known[0] < REMOTE_SPEC_S:
                     return known[1]
-                spec = await get_spec(name)
-                found = target_from_spec(name, spec_object(spec), server_python=self.server_python)
-                self._remote_specs[name] = (time.monotonic(), found)
-                return found
+                reading = self._reading_specs.get(name)
+                if reading is None:
+                    reading = asyncio.ensure_future(self._read_remote_spec(name))
+                    self._reading_specs[name] = reading
+                    reading.add_done_callback(lambda _f: self._reading_specs.pop(name, None))
+                return await asyncio.shield(reading)
             else:  # files: searching the kernel directories is disk work, off the loop
                 spec = await asyncio.to_thread(get_spec, name)
         except Exception as exc:
@@ -174,6 +177,15 @@ class Locator:
                 "shows the kernels there are."
             ) from exc
         return target_from_spec(name, spec_object(spec), server_python=self.server_python)
+
+    async def _read_remote_spec(self, name: str) -> KernelTarget:
+        spec = await self.kernel_spec_manager.get_kernel_spec(name)
+        # (a copy of the server's environment and a look for the interpreter: off the loop)
+        found = await asyncio.to_thread(
+            target_from_spec, name, spec_object(spec), server_python=self.server_python
+        )
+        self._remote_specs[name] = (time.monotonic(), found)
+        return found
 
     async def kernel_entry(self, target: KernelTarget) -> dict[str, Any]:
         """One row of the kernel list: the spec, its interpreter and a summary."""
@@ -248,12 +260,11 @@ class Locator:
             km = self.kernel_manager.get_kernel(kernel_id)
             expressions = {"modules": IMPORTED_MODULES_EXPRESSION}
             if is_gateway_manager(self.kernel_manager) and isinstance(self.prober, KernelProber):
-                # over the kernel's kept gateway client (remote/kernel.py KeptClients)
+                # over the kernel's kept gateway client, and from what it already knows
+                # while the kernel ran nothing else (remote/probe.py, imported_modules)
                 kernel = RemoteKernel(self.kernel_manager, kernel_id, asyncio.get_running_loop())
-                answer = await self.prober.evaluate(
-                    kernel, expressions, timeout=self.kernel_query_timeout
-                )
-            elif is_gateway_manager(self.kernel_manager):
+                return await self.prober.imported_modules(kernel, timeout=self.kernel_query_timeout)
+            if is_gateway_manager(self.kernel_manager):
                 answer = await evaluate_remote(km, expressions, timeout=self.kernel_query_timeout)
             else:
                 answer = await self._ask(kernel_id, km, expressions)

@@ -15,8 +15,12 @@ happens on the kernel's host, where the environment is:
   file (same path rule, ``paths.user_cache_dir`` and ``jobs.locks._key``, sent as
   source) that the magic and the command line take there, so a job of this server,
   of another user's server and of the magic exclude each other. It is checked when
-  the job is asked for (busy: refused at once, 409) and held by the kernel while each
-  installer runs; this server's own lock file is held as for a local job;
+  the job is asked for (busy: refused at once, 409), taken by the kernel when the
+  job's first installer starts and held there, across its steps (an uninstall, then
+  an install) and the checks after them, until the job's file check in the kernel
+  has ended (``_LOCK``: kept in the kernel process, with a lease, so a server that
+  goes away cannot leave it held for longer than the job's deadline and
+  ``LEASE_MARGIN_S``); this server's own lock file is held as for a local job;
 - the free-space check reads ``shutil.disk_usage`` in the kernel;
 - after the job, the files the distributions' RECORDs list (and duplicate or
   RECORD-less ``.dist-info``) are checked in the kernel (``jobs.verify``'s own
@@ -32,11 +36,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import inspect
 import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -56,8 +62,11 @@ from .probe import KernelProber, RemoteKernel
 
 # Runs in the kernel: the environment's lock file on the kernel's host, by the same
 # rule as jobs/locks.py (whose _key, and paths.user_cache_dir, are sent as source).
+# A job's lock outlives the execute request that took it: it is kept, by job id, in
+# a dict on the kernel's ``sys`` module (every request's code runs in a namespace of
+# its own), until ``_release_job`` (the job's file check, at its end) or its lease.
 _LOCK = r"""
-import hashlib, json, os, sys
+import hashlib, json, os, sys, threading
 from pathlib import Path
 try:
     import fcntl
@@ -109,6 +118,34 @@ def _drop_lock(fd):
         fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+def _jobs_held():
+    held = getattr(sys, "_jupyter_envhelper_locks", None)
+    if not isinstance(held, dict):
+        held = {}
+        sys._jupyter_envhelper_locks = held
+    return held
+
+def _hold_for_job(prefix, job, lease, key):
+    # (True, None) when the job (``key``: its server's token and its id) holds prefix's
+    # lock, taken now or by an earlier step; (False, holder) when it is busy
+    held = _jobs_held()
+    if key in held:
+        return True, None
+    fd, holder = _take_lock(prefix, job)
+    if fd is None:
+        return False, holder
+    timer = threading.Timer(lease, _release_job, (key,))
+    timer.daemon = True
+    held[key] = (fd, timer)
+    timer.start()
+    return True, None
+
+def _release_job(key):
+    entry = _jobs_held().pop(key, None)  # (one pop wins: the lease's or ours)
+    if entry is not None:
+        entry[1].cancel()
+        _drop_lock(entry[0])
 """
 
 # Runs in the kernel: start argv, print its lines marked "o"/"e", then the exit record.
@@ -116,15 +153,14 @@ _RUN = r"""
 import json, os, selectors, signal, subprocess, sys, tempfile, time
 
 def _main(argv, env_set, env_unset, timeout, lock):
-    held, holder = _take_lock(*lock)
-    if held is None:
+    # the lock stays held after this step: the job releases it once it has checked
+    # the files (or its lease ends)
+    held, holder = _hold_for_job(*lock)
+    if not held:
         sys.stdout.write("\x1e" + "x" + json.dumps({"busy": holder}) + "\n")
         sys.stdout.flush()
         return
-    try:
-        _run(argv, env_set, env_unset, timeout)
-    finally:
-        _drop_lock(held)
+    _run(argv, env_set, env_unset, timeout)
 
 def _run(argv, env_set, env_unset, timeout):
     env = dict(os.environ)
@@ -220,10 +256,23 @@ class _Env:
         self.data = {"paths": paths}
         self.distribution_dirs = list(paths.get("distribution_dirs") or [])
 _e = _Env(json.loads(PATHS))
-_found = _metadata_problems(_e) + record_problems(_e, json.loads(TOUCHED))
+try:
+    _found = _metadata_problems(_e) + record_problems(_e, json.loads(TOUCHED))
+finally:
+    if JOB is not None:  # the job's last look at its environment: its lock goes
+        _release_job(JOB)
 sys.stdout.write("\x1e" + json.dumps(_found) + "\n")
 sys.stdout.flush()
 """
+
+# Runs in the kernel when a job ended without its file check: its lock goes.
+_RELEASE = r"""
+_release_job(JOB)
+sys.stdout.write("\x1e" + json.dumps({"released": JOB}) + "\n")
+sys.stdout.flush()
+"""
+
+LEASE_MARGIN_S = 120.0  # how long past its deadline a job's lock may stay held
 
 
 def _sources(*objects: Any) -> str:
@@ -302,6 +351,10 @@ class KernelJobRunner(JobRunner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._remote_free: dict[str, int | None] = {}  # prefix -> free bytes (kernel)
+        # prefix -> (kernel, job id): a job whose lock the kernel may hold (see _LOCK)
+        self._kernel_locks: dict[str, tuple[RemoteKernel, str]] = {}
+        # what names this server's jobs in a kernel (job ids repeat across servers)
+        self._token = uuid.uuid4().hex[:12]
 
     def _remote(self, python: str | None) -> RemoteKernel | None:
         return self.prober.remote_kernel(python) if isinstance(self.prober, KernelProber) else None
@@ -372,8 +425,13 @@ class KernelJobRunner(JobRunner):
         kernel = self._remote(env.executable)
         if kernel is None:
             return await super()._problems(env, touched, before)
+        # after the job (``before`` given): the file check is its last step, and
+        # releases the job's lock in the kernel as it ends
+        held = self._kernel_locks.get(env.prefix or "") if before is not None else None
         try:
-            found = await self._remote_file_problems(kernel, env, touched)
+            found = await self._remote_file_problems(
+                kernel, env, touched, lock_key=held[1] if held is not None else None
+            )
         except ProbeError:
             if before is None:
                 return []  # before the job: not known, nothing to compare with
@@ -385,9 +443,16 @@ class KernelJobRunner(JobRunner):
         return found
 
     async def _remote_file_problems(
-        self, kernel: RemoteKernel, env: Environment, touched: Collection[str]
+        self,
+        kernel: RemoteKernel,
+        env: Environment,
+        touched: Collection[str],
+        *,
+        lock_key: str | None = None,
     ) -> list[dict[str, Any]]:
-        """``jobs.verify``'s checks of the environment's files, run in the kernel."""
+        """``jobs.verify``'s checks of the environment's files, run in the kernel;
+        ``lock_key`` (a job's, ``_job_key``): then its lock there is released as
+        they end."""
         code = _kernel_code(
             _VERIFY,
             "<envhelper-verify>",
@@ -398,17 +463,51 @@ class KernelJobRunner(JobRunner):
             MAX_SHOWN=verify.MAX_SHOWN,
             PATHS=json.dumps(env.data.get("paths") or {}),
             TOUCHED=json.dumps(sorted(touched)),
+            JOB=lock_key,
         )
         try:
             answer = await _run_for_report(kernel, code, self.prober.timeout)
         except TimeoutError as exc:
             raise ProbeError("The remote kernel did not answer in time.") from exc
+        if lock_key is not None:  # the kernel ran it: the lock is gone (see _VERIFY)
+            held = self._kernel_locks.get(env.prefix or "")
+            if held is not None and held[1] == lock_key:
+                del self._kernel_locks[env.prefix or ""]
         found = _last_report(answer.marked_lines(), list)
         if found is None:
             raise ProbeError(
                 f"The remote kernel could not check the environment's files: {answer.error}."
             )
         return [p for p in found if isinstance(p, dict)]
+
+    async def _run(
+        self,
+        job: Job,
+        backend: Backend,
+        lock: EnvironmentLock,
+        current: Environment,
+        cancel: threading.Event,
+    ) -> None:
+        try:
+            await super()._run(job, backend, lock, current, cancel)
+        finally:
+            # the file check did not run (the re-probe failed, the job stopped): the
+            # lock its steps took in the kernel goes now
+            prefix = job.environment.prefix or ""
+            held = self._kernel_locks.get(prefix)
+            if held is not None and held[1] == self._job_key(job):
+                del self._kernel_locks[prefix]
+                await self._release_kernel_lock(held[0], held[1])
+
+    def _job_key(self, job: Job) -> str:
+        """What a job's lock is kept under in the kernel (``_LOCK``)."""
+        return f"{self._token}:{job.id}"
+
+    async def _release_kernel_lock(self, kernel: RemoteKernel, lock_key: str) -> None:
+        code = _kernel_code(_RELEASE, "<envhelper-release>", JOB=lock_key)
+        # (a kernel that is gone holds nothing; for a stuck one the lease ends it)
+        with contextlib.suppress(TimeoutError, KeyError, RuntimeError, OSError):
+            await _run_for_report(kernel, code, self.prober.timeout)
 
     def _execute(  # noqa: PLR0917
         self,
@@ -452,7 +551,10 @@ class KernelJobRunner(JobRunner):
         dropped = set(PIP_DROPPED_ENV) | set(UV_DROPPED_ENV)
         env_unset = sorted(k for k in (set(here) | dropped) if k not in step.env)
         # argv and environment (credentials among them) go out of band: see _RUN
-        lock = [job.environment.prefix or "", job.id]
+        prefix = job.environment.prefix or ""
+        key = self._job_key(job)
+        lock = [prefix, job.id, remaining + LEASE_MARGIN_S, key]  # held past this step
+        self._kernel_locks[prefix] = (kernel, key)
         args = json.dumps([step.argv, env_set, env_unset, remaining, lock])
         code = _kernel_code(_RUN, "<envhelper-job>")
         output: list[str] = []

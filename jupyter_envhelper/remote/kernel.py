@@ -13,6 +13,7 @@ notebook, the execution count does not move, and the user's namespace is untouch
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import inspect
 import queue
@@ -80,6 +81,12 @@ class KeptClient:
     without bound. It is ``stale`` once its websocket is gone (the kernel shut down,
     the gateway went away) or the kernel said it restarted (its ``starting`` or
     ``restarting`` status): ``KeptClients`` then makes a new one.
+
+    What the kernel broadcasts also says when it runs something that is not ours (a
+    user's cell, a completion, another client's request: a ``busy`` status whose
+    parent is of another session): ``activity`` counts those. An answer that depends
+    only on what runs in the kernel (its imported modules) stays true while that count
+    has not moved, and is kept here (``remember_modules`` / ``known_modules``).
     """
 
     def __init__(
@@ -87,12 +94,15 @@ class KeptClient:
         kernel_manager: Any,
         loop: asyncio.AbstractEventLoop,
         running: Callable[[], bool] = lambda: True,
+        connecting: concurrent.futures.Executor | None = None,
     ) -> None:
         """``running()``: whether the kernel still runs (asked from a worker thread,
-        twice a second): once it says no, the client closes itself."""
+        twice a second): once it says no, the client closes itself. ``connecting``:
+        the threads that make clients (default: the loop's)."""
         self.kernel_manager = kernel_manager
         self.loop = loop
         self.running = running
+        self.connecting = connecting
         self.client: Any = None
         self.stale = False
         self.closed = False  # its websocket closed, its threads ending
@@ -100,23 +110,31 @@ class KeptClient:
         self._closing = threading.Event()
         self._waiters: dict[str, asyncio.Queue[tuple[str, dict[str, Any]]]] = {}
         self._threads: list[threading.Thread] = []
+        self.session_id = ""  # our Session's id: the parent of every answer we asked for
+        # requests not ours the kernel began (counted by the iopub reader thread only)
+        self.activity = 0
+        # (modules, time.monotonic() when asked, ``activity`` when asked)
+        self._modules: tuple[frozenset[str], float, int] | None = None
 
     async def start(self) -> None:
         # all of it in a worker thread: making the client (traitlets, a Session clone)
         # is milliseconds of CPU, its websocket connect blocks, and so does starting
-        # a thread (until the new one runs)
-        self.client = await asyncio.to_thread(self._started_client)
+        # a thread (until the new one runs). Not the loop's own threads by default:
+        # a connect waits on the gateway, and many kernels met at once would hold
+        # them all while the server's other work queues behind.
+        self.client = await self.loop.run_in_executor(self.connecting, self._started_client)
 
     def _started_client(self) -> Any:
         from jupyter_client.session import Session
 
         client = self.kernel_manager.client()
         old = client.session
+        self.session_id = uuid.uuid4().hex
         client.session = Session(
             key=old.key,
             signature_scheme=old.signature_scheme,
             username=old.username,
-            session=uuid.uuid4().hex,
+            session=self.session_id,
         )
         # (the gateway client's router thread stops at a message for a channel it
         # has no queue for: stdin too, though only a job's input() would use it)
@@ -145,13 +163,33 @@ class KeptClient:
                     self._stop()
                     return
                 continue
-            parent = (msg.get("parent_header") or {}).get("msg_id")
+            parent_header = msg.get("parent_header") or {}
+            parent = parent_header.get("msg_id")
             waiter = self._waiters.get(parent) if parent else None
             if waiter is not None:
                 with contextlib.suppress(RuntimeError):  # the loop is closed
                     self.loop.call_soon_threadsafe(waiter.put_nowait, (name, msg))
-            elif name == "iopub" and _restarted(msg):
-                self.stale = True
+            elif name == "iopub":
+                if _restarted(msg):
+                    self.stale = True
+                elif _foreign_busy(parent_header, msg, self.session_id):
+                    self.activity += 1
+
+    def remember_modules(self, modules: frozenset[str], activity: int) -> None:
+        """The kernel's imported modules, as an answer to a request sent when
+        ``activity`` was what it is now or less (read it *before* sending)."""
+        self._modules = (modules, time.monotonic(), activity)
+
+    def known_modules(self, window: float) -> frozenset[str] | None:
+        """The remembered modules, while less than ``window`` seconds old and the
+        kernel has run nothing but our requests since they were asked for."""
+        known = self._modules
+        if known is None or self.stale:
+            return None
+        modules, asked_at, activity = known
+        if activity != self.activity or time.monotonic() - asked_at >= window:
+            return None
+        return modules
 
     def expect(self, msg_id: str) -> asyncio.Queue[tuple[str, dict[str, Any]]]:
         waiter: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
@@ -184,6 +222,22 @@ class KeptClient:
         self._stop()
 
 
+# requests that run no user code and import nothing (a websocket's connect makes the
+# gateway ask for the kernel's info, of a session of its own)
+_INERT = frozenset(
+    {"kernel_info_request", "comm_info_request", "history_request", "is_complete_request"}
+)
+
+
+def _foreign_busy(parent: dict[str, Any], msg: dict[str, Any], session_id: str) -> bool:
+    """Whether ``msg`` says the kernel began a request of another session that may
+    run code (``parent``: its parent header)."""
+    kind = msg.get("msg_type") or (msg.get("header") or {}).get("msg_type")
+    if kind != "status" or (msg.get("content") or {}).get("execution_state") != "busy":
+        return False
+    return parent.get("session") != session_id and parent.get("msg_type") not in _INERT
+
+
 def _restarted(msg: dict[str, Any]) -> bool:
     kind = msg.get("msg_type") or (msg.get("header") or {}).get("msg_type")
     state = (msg.get("content") or {}).get("execution_state")
@@ -202,6 +256,9 @@ class KeptClients:
         self._kept: dict[str, KeptClient] = {}
         self._starting: dict[str, asyncio.Future[KeptClient]] = {}
         self.made = 0  # clients made (the tests and the benchmark read it)
+        self._connecting = concurrent.futures.ThreadPoolExecutor(
+            max_workers=8, thread_name_prefix="envhelper-gateway-connect"
+        )
 
     def current(self, kernel_id: str) -> KeptClient | None:
         return self._kept.get(kernel_id)
@@ -228,7 +285,7 @@ class KeptClients:
         def running() -> bool:
             return kernel_id in kernels.list_kernel_ids()
 
-        kept = KeptClient(km, loop, running)
+        kept = KeptClient(km, loop, running, self._connecting)
         await kept.start()
         self.made += 1
         self._kept[kernel_id] = kept
@@ -258,6 +315,10 @@ class KeptClients:
             one._closing.set()  # all of them at once: each reader wakes within 0.5 s
         for one in kept:
             one.close()
+        self._connecting.shutdown(wait=False)
+        self._connecting = concurrent.futures.ThreadPoolExecutor(  # (threads when used)
+            max_workers=8, thread_name_prefix="envhelper-gateway-connect"
+        )
 
 
 async def execute(
@@ -515,11 +576,17 @@ async def evaluate_remote(
 ) -> dict[str, Any]:
     """``kernels.evaluate_in_kernel`` for any kernel client (a gateway's too);
     ``kept``: over that kept client of the kernel."""
-    import ast
-
     answer = await execute(
         kernel_manager, "", timeout=timeout, user_expressions=expressions, kept=kept
     )
+    return expression_values(answer)
+
+
+def expression_values(answer: Execution) -> dict[str, Any]:
+    """The ``user_expressions`` of an answer read back (their ``repr``);
+    ``RuntimeError`` when the request or one of them failed."""
+    import ast
+
     if answer.status != "ok":
         raise RuntimeError(answer.error or "the kernel reported an error")
     values: dict[str, Any] = {}

@@ -24,6 +24,15 @@ window has passed.
 
 Through a gateway, each kernel is asked over one kept client (``KeptClients``):
 making a gateway client per question costs the event loop milliseconds.
+
+A plan also asks its kernel which modules it has imported (the restart advice).
+Through a gateway that answer rides along with the questions asked anyway (the
+kernel's identity when it is first met, each signature check), and is reused for
+``fresh_s`` seconds as long as the kept client has seen the kernel run nothing but
+our own requests (``KeptClient.activity``: a user's cell, a completion or another
+client's request each start with a ``busy`` status of another session). Without it,
+every plan would cost each kernel (and the gateway, and the server's event loop) one
+more execute request.
 """
 
 from __future__ import annotations
@@ -43,9 +52,11 @@ from ..probe.prober import PROBE_SCRIPT
 from .kernel import (
     MARK,
     Execution,
+    KeptClient,
     KeptClients,
     evaluate_remote,
     execute,
+    expression_values,
     is_gateway_manager,
     isolated,
 )
@@ -85,6 +96,10 @@ _IDENTITY = {
     "executable": "__import__('sys').executable",
     "host": "__import__('socket').gethostname()",
 }
+# the top-level modules a kernel has imported (what the restart advice reads)
+IMPORTED_MODULES = (
+    "sorted({m.partition('.')[0] for m in list(__import__('sys').modules) if m[:1] != '_'})"
+)
 
 
 def _probe_code() -> str:
@@ -143,6 +158,8 @@ class KernelProber(Prober):
         self.remote_checks = 0  # signature checks run in kernels
         self.fresh_s = FRESH_S
         self._checking: dict[tuple[str, str], asyncio.Future[bool]] = {}
+        self._asking_modules: dict[str, asyncio.Future[frozenset[str] | None]] = {}
+        self.module_questions = 0  # execute requests sent only to ask for the modules
         # one kept client per running gateway kernel (remote/kernel.py)
         self.clients = KeptClients()
 
@@ -214,8 +231,9 @@ class KernelProber(Prober):
                 until=until,
             )
         kept = await self.clients.get(kernel.kernel_manager, kernel.kernel_id)
+        activity = kept.activity  # read before the request goes out (see _remember)
         try:
-            return await execute(
+            answer = await execute(
                 kept.kernel_manager,
                 code,
                 timeout=timeout,
@@ -228,6 +246,9 @@ class KernelProber(Prober):
             # (a busy kernel, most likely; a new client next time costs little)
             self.clients.drop(kernel.kernel_id)
             raise
+        if (user_expressions or {}).get("modules") == IMPORTED_MODULES:
+            _remember(kept, answer, activity)
+        return answer
 
     async def evaluate(
         self, kernel: RemoteKernel, expressions: Mapping[str, str], *, timeout: float
@@ -235,14 +256,35 @@ class KernelProber(Prober):
         """``evaluate_remote`` in ``kernel``, over its kept client when it is a gateway's."""
         if not is_gateway_manager(kernel.kernel_manager):
             return await evaluate_remote(kernel.manager(), expressions, timeout=timeout)
+        answer = await self.run(kernel, "", timeout=timeout, user_expressions=expressions)
+        return expression_values(answer)
+
+    async def imported_modules(
+        self, kernel: RemoteKernel, *, timeout: float
+    ) -> frozenset[str] | None:
+        """The top-level modules ``kernel`` has imported (None: it did not say).
+
+        Through a gateway, the kept client's answer while it holds (see the module's
+        docstring); requests that want it meanwhile share one question."""
+        if not is_gateway_manager(kernel.kernel_manager):
+            values = await self.evaluate(kernel, {"modules": IMPORTED_MODULES}, timeout=timeout)
+            return _modules(values.get("modules"))
         kept = await self.clients.get(kernel.kernel_manager, kernel.kernel_id)
-        try:
-            return await evaluate_remote(
-                kept.kernel_manager, expressions, timeout=timeout, kept=kept
-            )
-        except TimeoutError:
-            self.clients.drop(kernel.kernel_id)
-            raise
+        known = kept.known_modules(self.fresh_s)
+        if known is not None:
+            return known
+        running = self._asking_modules.get(kernel.kernel_id)
+        if running is None:
+            running = asyncio.ensure_future(self._ask_modules(kernel, timeout))
+            kernel_id = kernel.kernel_id
+            self._asking_modules[kernel_id] = running
+            running.add_done_callback(lambda _f: self._asking_modules.pop(kernel_id, None))
+        return await asyncio.shield(running)
+
+    async def _ask_modules(self, kernel: RemoteKernel, timeout: float) -> frozenset[str] | None:
+        self.module_questions += 1
+        values = await self.evaluate(kernel, {"modules": IMPORTED_MODULES}, timeout=timeout)
+        return _modules(values.get("modules"))
 
     def close(self) -> None:
         """Close the kept kernel clients."""
@@ -262,10 +304,23 @@ class KernelProber(Prober):
         return future.result(self.timeout + 5)
 
     async def identity(self, kernel: RemoteKernel) -> tuple[str, str]:
-        """(host, interpreter) of a running kernel: one silent round trip."""
-        answer = await self.run(kernel, "", timeout=self.timeout, user_expressions=_IDENTITY)
-        values = _literal(answer.user_expressions)
+        """(host, interpreter) of a running kernel: one silent round trip (which
+        brings the kernel's imported modules along, through a gateway)."""
+        answer = await self.run(
+            kernel, "", timeout=self.timeout, user_expressions=self._with_modules(kernel, _IDENTITY)
+        )
+        values = _literal({k: v for k, v in answer.user_expressions.items() if k != "modules"})
         return str(values["host"]), str(values["executable"])
+
+    def _with_modules(self, kernel: RemoteKernel, expressions: Mapping[str, str]) -> dict[str, str]:
+        """``expressions``, and the imported modules when ``kernel`` is a gateway's
+        whose kept client does not know them now (``run`` remembers the answer)."""
+        out = dict(expressions)
+        if is_gateway_manager(kernel.kernel_manager):
+            kept = self.clients.current(kernel.kernel_id)
+            if kept is None or kept.known_modules(self.fresh_s) is None:
+                out["modules"] = IMPORTED_MODULES
+        return out
 
     async def probe_kernel(
         self, kernel: RemoteKernel, *, refresh: bool = False, window: bool = True
@@ -306,11 +361,11 @@ class KernelProber(Prober):
     async def _check(self, kernel: RemoteKernel, entry: _RemoteEntry) -> bool:
         started = time.monotonic()
         paths = [s[0] for s in entry.signature]
-        answer = await self.run(
-            kernel, "", timeout=self.timeout, user_expressions={"sig": _SIG.format(paths=paths)}
-        )
+        expressions = self._with_modules(kernel, {"sig": _SIG.format(paths=paths)})
+        answer = await self.run(kernel, "", timeout=self.timeout, user_expressions=expressions)
         self.remote_checks += 1
-        if _literal(answer.user_expressions).get("sig") != entry.signature:
+        sig = {k: v for k, v in answer.user_expressions.items() if k == "sig"}
+        if _literal(sig).get("sig") != entry.signature:
             return False
         entry.checked_at = started
         return True
@@ -362,6 +417,23 @@ class KernelProber(Prober):
             "The kernel ran the probe but did not print its report.",
             detail=(answer.stderr or answer.stdout)[-2000:] or None,
         )
+
+
+def _modules(value: Any) -> frozenset[str] | None:
+    return frozenset(str(m) for m in value) if isinstance(value, list) else None
+
+
+def _remember(kept: KeptClient, answer: Execution, activity: int) -> None:
+    """Keep the imported modules an answer brought (``IMPORTED_MODULES``) on ``kept``."""
+    result = answer.user_expressions.get("modules")
+    if answer.status != "ok" or not isinstance(result, Mapping) or result.get("status") != "ok":
+        return
+    try:
+        modules = _modules(_literal({"modules": result})["modules"])
+    except ProbeError:
+        return
+    if modules is not None:
+        kept.remember_modules(modules, activity)
 
 
 def _report_done(stdout: str) -> bool:
