@@ -224,6 +224,36 @@ def test_an_unreachable_download_host_is_reported_at_once() -> None:
     assert check.versions and all(v.startswith("3.") for v in check.versions)
 
 
+def test_a_failed_uv_listing_is_said_and_asked_again(tmp_path: Path) -> None:
+    # a uv whose first `uv python list` fails (as one that ran out of time does) and
+    # whose second answers: the first check says so, the second one is not stuck on it
+    marker = tmp_path / "listed-once"
+    fake = tmp_path / "uv"
+    row = {"implementation": "cpython", "version": "3.13.1", "variant": "default",
+           "path": None, "url": "https://example.invalid/cpython-3.13.1.tar.gz"}  # fmt: skip
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, pathlib, sys\n"
+        f"marker = pathlib.Path({str(marker)!r})\n"
+        "if not marker.exists():\n"
+        "    marker.write_text('1')\n"
+        "    sys.exit(2)\n"
+        f"print(json.dumps([{row!r}]))\n"
+    )
+    fake.chmod(0o755)
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        mirror = {"UV_PYTHON_INSTALL_MIRROR": f"http://127.0.0.1:{listening.getsockname()[1]}/"}
+        first = check_downloads(str(fake), environ=mirror, timeout=2)
+        second = check_downloads(str(fake), environ=mirror, timeout=2)
+    assert marker.exists()
+    assert not first.reachable
+    assert "did not list" in first.message, first.message
+    assert second.reachable, second.message
+    assert second.versions == ("3.13",)
+
+
 # -- planning --------------------------------------------------------------------------------
 
 

@@ -14,13 +14,13 @@ install`` needs its download host); a short connect, never a hang.
 
 from __future__ import annotations
 
-import functools
 import glob
 import json
 import os
 import shutil
 import socket
 import sys
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -246,13 +246,17 @@ def check_downloads(
     environ = os.environ if environ is None else environ
     if not uv_path:
         return DownloadCheck(False, DOWNLOAD_HOST, "uv is not installed beside the server.")
-    versions, url = _offered(uv_path)
+    versions, url, listed = _offered(uv_path)
     mirror = environ.get(MIRROR_VARIABLE) or ""
     parts = urlsplit(mirror or url or f"https://{DOWNLOAD_HOST}/")
     if parts.scheme == "file":
         return DownloadCheck(True, "file", f"Pythons come from {mirror}.", versions)
     host = parts.hostname or DOWNLOAD_HOST
     port = parts.port or (80 if parts.scheme == "http" else 443)
+    if not listed:
+        return DownloadCheck(
+            False, host, "uv did not list the Pythons it can download (it failed or took too long)."
+        )
     if not versions:
         return DownloadCheck(False, host, "This uv offers no Python downloads for this machine.")
     try:
@@ -272,26 +276,42 @@ def check_downloads(
     return DownloadCheck(True, host, f"uv can download Pythons from {host}.", versions)
 
 
-def _offered(uv_path: str, timeout: float = 10.0) -> tuple[tuple[str, ...], str | None]:
+def _offered(uv_path: str, timeout: float = 10.0) -> tuple[tuple[str, ...], str | None, bool]:
     """The CPython versions (3.X, final releases) uv knows how to download, newest
-    first, and the URL of one download (whose host is the one to reach). A uv binary
-    always offers the same: asked once per binary (the listing takes seconds)."""
+    first, the URL of one download (whose host is the one to reach), and whether uv
+    answered at all. A uv binary always offers the same: an answer is kept per binary
+    (the listing takes seconds); a listing that failed or ran out of time is not, so
+    the next check asks again instead of saying "no downloads" for good."""
     try:
         stamp = os.stat(uv_path).st_mtime_ns
     except OSError:
-        return (), None
-    return _offered_by(uv_path, stamp, timeout)
-
-
-@functools.lru_cache(maxsize=4)
-def _offered_by(uv_path: str, _stamp: int, timeout: float) -> tuple[tuple[str, ...], str | None]:
+        return (), None, False
+    key = (uv_path, stamp)
+    with _OFFERED_LOCK:
+        known = _OFFERED.get(key)
+    if known is not None:
+        return (*known, True)
     argv = [uv_path, "python", "list", "--output-format", "json", "--no-config"]
     argv += ["--python-preference", "only-managed"]
     try:
         result = process.run(argv, timeout=timeout)
-        rows = json.loads(result.stdout or "[]") if result.ok else []
+        rows = json.loads(result.stdout or "[]") if result.ok else None
     except (OSError, ValueError):
-        return (), None
+        rows = None
+    if rows is None:
+        return (), None, False
+    answer = _downloads(rows)
+    with _OFFERED_LOCK:
+        _OFFERED[key] = answer
+    return (*answer, True)
+
+
+_OFFERED: dict[tuple[str, int], tuple[tuple[str, ...], str | None]] = {}
+_OFFERED_LOCK = threading.Lock()
+
+
+def _downloads(rows: object) -> tuple[tuple[str, ...], str | None]:
+    """The versions and one download URL in ``uv python list``'s JSON rows."""
     versions: set[tuple[int, int]] = set()
     url = None
     for row in rows if isinstance(rows, list) else []:
