@@ -35,14 +35,16 @@ class IndexPool:
         self._clients: dict[tuple[Any, ...], IndexClient] = {}
         self._usable: set[str] = set()  # index URLs given with requests, checked once
         self._lock = threading.Lock()  # ``client`` is called from worker threads too
+        self._prewarmed = False  # once per pool: each call starts a thread
 
     def prewarm(self, index_url: str | None = None) -> None:
         """In a process with no client yet (a command line's), start connecting to the
         index a plan will most likely read (``index_url``, else the configured one,
         else PyPI and its file host) while the caller does something else: the
         target's own configuration is only known once it is probed."""
-        if self._clients:
+        if self._clients or self._prewarmed:  # once: concurrent first plans too
             return
+        self._prewarmed = True
         if index_url and index_url_problem(index_url, "--index-url") is not None:
             index_url = None  # refused when the plan asks: not connected to either
         url = index_url or self.config.index_url or PYPI_SIMPLE

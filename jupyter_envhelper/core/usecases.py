@@ -155,7 +155,6 @@ class Core:
         self.log = log
         # every resolution of this core takes one (slots.py: no stall under load)
         self.plan_slots = PlanSlots()
-        self._prewarmed = False  # see plan
 
     @property
     def prober(self) -> Prober:
@@ -244,9 +243,7 @@ class Core:
         options = options or PlanOptions()
         # while the target is probed: the typo-squat data is read, the index connected
         self.catalog.prepare()
-        if not self._prewarmed:  # the first plan only: each starts threads, on the loop
-            self._prewarmed = True
-            self.indexes.prewarm(options.index_url)
+        self.indexes.prewarm(options.index_url)
         located = await self.locator.locate(target)
         answer = await self.answer(located, requirements, options)
         # a big plan's document is CPU work too: off the event loop, like its advice
