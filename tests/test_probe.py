@@ -373,6 +373,32 @@ def test_prober_caches_until_site_packages_change(venv_factory, tmp_path: Path) 
     assert prober.probe_sync(python, refresh=True).installed("newcomer") is not None
 
 
+def test_two_forgetting_the_same_probe_at_once_is_no_error(
+    venv_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's check and another request may forget one interpreter's probe at the
+    same moment (a magic's job failed with a KeyError so): here the other one comes
+    in between, as a thread would."""
+    python = str(venv_factory("forgotten", tool="venv"))
+    prober = Prober(tmp_path / "cache")
+    prober.probe_sync(python)
+    prober.probe_sync(python, env={"EXTRA": "1"})  # two entries of one interpreter
+    assert len(prober._memory) == 2
+    disk_path = prober._disk_path
+    calls: list[str] = []
+
+    def meanwhile(key: str) -> Path:
+        calls.append(key)
+        if len(calls) == 1:
+            prober.invalidate(python)  # the other thread, between listing and deleting
+        return disk_path(key)
+
+    monkeypatch.setattr(prober, "_disk_path", meanwhile)
+    prober.invalidate(python)
+    assert prober._memory == {}
+    assert len(calls) >= 3
+
+
 def test_prober_errors_are_actionable(tmp_path: Path) -> None:
     prober = Prober(tmp_path / "cache", timeout=2)
     with pytest.raises(ProbeError, match="does not exist"):

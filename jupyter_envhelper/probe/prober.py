@@ -176,8 +176,11 @@ class Prober:
             for path in self._probe_dir().glob("*.json"):
                 path.unlink(missing_ok=True)
             return
-        for key in [k for k in self._memory if k.startswith(os.path.abspath(python) + "\0")]:
-            del self._memory[key]
+        # a job's check and another request may forget the same probe at once: the
+        # keys are taken at once (``list``), and one already gone is no error
+        prefix = os.path.abspath(python) + "\0"
+        for key in [k for k in list(self._memory) if k.startswith(prefix)]:
+            self._memory.pop(key, None)
             self._disk_path(key).unlink(missing_ok=True)
 
     # ------------------------------------------------------------ cache
