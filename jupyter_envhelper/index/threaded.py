@@ -32,6 +32,8 @@ from typing import Any, Union
 
 import httpx
 
+from . import addresses
+
 # Failures of a kept-alive connection the server closed meanwhile: worth one retry.
 _STALE = (
     http.client.RemoteDisconnected,
@@ -120,9 +122,13 @@ def _connection(
     origin: Origin, timeout: float | None, context: ssl.SSLContext
 ) -> http.client.HTTPConnection:
     scheme, host, port = origin
+    made: http.client.HTTPConnection
     if scheme == "https":
-        return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
-    return http.client.HTTPConnection(host, port, timeout=timeout)
+        made = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    else:
+        made = http.client.HTTPConnection(host, port, timeout=timeout)
+    made._create_connection = addresses.create_connection  # type: ignore[attr-defined]
+    return made
 
 
 class ThreadedTransport(httpx.AsyncBaseTransport):
