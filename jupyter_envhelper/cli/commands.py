@@ -71,7 +71,7 @@ def server_prefix() -> str | None:
 
 @asynccontextmanager
 async def opened(args: argparse.Namespace) -> AsyncIterator[Core]:
-    core = build_core(config_for(args), server_prefix=server_prefix())
+    core = build_core(config_for(args), server_prefix=server_prefix(), one_shot=True)
     try:
         yield core
     finally:

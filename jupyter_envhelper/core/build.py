@@ -31,12 +31,15 @@ def build_core(
     kernel_manager: Any = None,
     log: logging.Logger | None = None,
     server_prefix: str | None = None,
+    one_shot: bool = False,
 ) -> Core:
     """Everything a surface needs. ``kernel_spec_manager``: the server's (default: a
     ``jupyter_client`` one over the user's kernelspecs); ``kernel_manager``: the
     server's running kernels (none outside a server); ``server_prefix``: the Jupyter
     server's ``sys.prefix`` when the core serves one, so plans for that environment
-    say so (the command line and the magic know no server: None)."""
+    say so (the command line and the magic know no server: None); ``one_shot``: the
+    process answers one command and exits (the command line): bulk index answers are
+    then read by a helper process, off this one's GIL (``index/offload.py``)."""
     log = log or logging.getLogger("jupyter_envhelper")
     if kernel_spec_manager is None:
         # jupyter_client (zmq, IPython) is imported when a kernelspec is first needed
@@ -65,7 +68,7 @@ def build_core(
     return Core(
         config=config,
         locator=locator,
-        indexes=IndexPool(config),
+        indexes=IndexPool(config, bulk_helper=one_shot),
         catalog=Catalog(),
         jobs=JobBoard(runner),
         log=log,

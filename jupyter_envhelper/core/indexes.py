@@ -30,8 +30,9 @@ PREWARM_FILES = 4
 
 
 class IndexPool:
-    def __init__(self, config: CoreConfig) -> None:
+    def __init__(self, config: CoreConfig, *, bulk_helper: bool = False) -> None:
         self.config = config
+        self.bulk_helper = bulk_helper  # see IndexClient: a command line's pool
         self._clients: dict[tuple[Any, ...], IndexClient] = {}
         self._usable: set[str] = set()  # index URLs given with requests, checked once
         self._lock = threading.Lock()  # ``client`` is called from worker threads too
@@ -119,6 +120,7 @@ class IndexPool:
                 # answer must not hold a plan for longer than the setting says
                 total_timeout=config.index_timeout,
                 download_timeout=config.plan_timeout,
+                bulk_helper=self.bulk_helper,
             )
             self._clients[key] = client
         return client

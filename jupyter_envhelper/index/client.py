@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 import weakref
@@ -37,7 +36,7 @@ from .config import IndexConfig, ssl_context_from_env
 from .credentials import redact_url, split_credentials
 from .direct import wheel_file_from_url
 from .fetcher import Fetcher, Page
-from .jsonapi import json_api_document
+from .jsonapi import json_api_document, kept_document
 from .merge import merge_pages
 from .metadata import (
     extract_pkg_info,
@@ -67,6 +66,8 @@ class IndexClient:
     Pass ``client`` (an ``httpx.AsyncClient`` you own) or ``transport`` to control
     the HTTP layer, as tests do; otherwise one AsyncClient is made with proxies from
     the environment and CA bundles from PIP_CERT / SSL_CERT_FILE / REQUESTS_CA_BUNDLE.
+    ``bulk_helper``: read the JSON API documents (vulnerabilities) in a helper process
+    (``index/offload.py``), for a process that plans once and exits.
     """
 
     def __init__(
@@ -88,6 +89,7 @@ class IndexClient:
         allow_downloads: bool = True,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD,
         use_netrc: bool = True,
+        bulk_helper: bool = False,
     ) -> None:
         self.config = config or IndexConfig()
         self._fetcher = Fetcher(
@@ -103,6 +105,7 @@ class IndexClient:
             page_freshness=page_freshness,
             use_netrc=use_netrc,
             verify=ssl_context_from_env if client is None else True,
+            bulk_helper=bulk_helper,
         )
         # Credentials are split off here once: everything else sees clean URLs.
         self.index_urls = [self._fetcher.add_credentials(u) for u in self.config.search_order]
@@ -313,7 +316,7 @@ class IndexClient:
             try:
                 # read once the plan is made: after every request the resolver waits on
                 page = await self._fetcher.get_page(
-                    url, "application/json", background=True, store_as=_json_api_kept
+                    url, "application/json", background=True, store_as=kept_document
                 )
             except (IndexUnavailable, IndexTimeout) as exc:
                 self._warn(f"No vulnerability data: {exc.message}")
@@ -520,12 +523,6 @@ class IndexClient:
             "stats": self.stats.to_json(),
             "warnings": list(self.warnings),
         }
-
-
-def _json_api_kept(body: bytes) -> bytes:
-    """What the disk cache keeps of a JSON API document: the part read back (without
-    the file lists, most of its size), as JSON."""
-    return json.dumps(json_api_document(body)).encode()
 
 
 def _request_key(name: str) -> str:

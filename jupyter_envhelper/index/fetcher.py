@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from ..errors import IndexTimeout, IndexUnavailable
 from .cache import DEFAULT_PAGE_FRESHNESS, HttpCache
@@ -36,6 +37,7 @@ from .wheelzip import RangeAnswer
 if TYPE_CHECKING:  # httpx (70 ms of imports) is loaded by the first client made
     import httpx
 
+    from .offload import BulkReader
     from .threaded import ThreadedTransport
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,13 @@ FOREGROUND_SHARE = 4  # a quarter of the request slots is never held by backgrou
 WRITES_WAIT = 30.0  # seconds closing waits for cache writes still under way
 NETRC_RECHECK = 30.0  # seconds before ~/.netrc is read again for a host it lacked
 T = TypeVar("T")
+
+
+def _late(waited: float | None, shown: str) -> IndexTimeout:
+    return IndexTimeout(
+        f"The package index did not answer in time ({waited or 0:g} s) "
+        f"for {shown}. Check the network or proxy, or try again later."
+    )
 
 
 def _unknown_host(exc: BaseException) -> bool:
@@ -155,6 +164,7 @@ class Fetcher:
         page_freshness: float = DEFAULT_PAGE_FRESHNESS,
         use_netrc: bool = True,
         verify: object = True,
+        bulk_helper: bool = False,
     ) -> None:
         self._own_client = client is None
         # Made on the first request (loading a CA bundle takes ~50 ms, and a plan
@@ -180,6 +190,10 @@ class Fetcher:
         self._making: asyncio.Future[httpx.AsyncClient] | None = None
         # (transport, timeouts) when ``_send`` may use the threaded transport itself
         self._direct: tuple[ThreadedTransport, dict[str, float | None]] | None = None
+        # background answers kept in part read by a helper process (index/offload.py),
+        # made on first use; a process that plans once (a command line's) asks for it
+        self._bulk_wanted = bulk_helper
+        self._bulk: BulkReader | None = None
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -303,6 +317,9 @@ class Fetcher:
     async def aclose(self) -> None:
         if self._writes:  # what was fetched reaches the disk cache before the threads go
             await asyncio.wait(list(self._writes.values()), timeout=WRITES_WAIT)
+        if self._bulk is not None:
+            await self._bulk.aclose()
+            self._bulk = None
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -352,11 +369,7 @@ class Fetcher:
             except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
                 # httpx: a wait for bytes ran out; asyncio: the whole request did
                 gap = isinstance(exc, httpx.TimeoutException) or limit is None
-                waited = self.timeout if gap else limit
-                raise IndexTimeout(
-                    f"The package index did not answer in time ({waited:g} s) "
-                    f"for {shown}. Check the network or proxy, or try again later."
-                ) from None
+                raise _late(self.timeout if gap else limit, shown) from None
             except httpx.TransportError as exc:
                 problem = f"could not connect ({type(exc).__name__})"
                 if _unknown_host(exc):  # asking again will not make the name known
@@ -431,7 +444,9 @@ class Fetcher:
     ) -> Page:
         """The page at ``url``, from the disk cache while fresh. ``store_as``: what of
         a new answer's body the cache keeps (the part a caller reads back), in its
-        place; the answer itself is returned whole."""
+        place; the answer itself is returned whole, unless a helper process read it
+        (a ``background`` answer kept in part, see ``_from_helper``): then it is
+        returned as kept."""
         await self.settled(f"{accept}\n{url}")
         entry = await self.in_io_thread(self.cache.load, url, accept) if self.cache else None
         if entry is not None and entry.is_fresh(self.page_freshness):
@@ -444,14 +459,24 @@ class Fetcher:
                 from_cache=True,
             )
         headers = {"Accept": accept, **(entry.validators() if entry else {})}
-        response = await self.request(
-            url, headers, total_timeout=total_timeout, background=background
-        )
-        final = str(response.url)
-        if response.status_code == 304 and entry is not None and self.cache is not None:
+        answer = None
+        if background and store_as is not None and self._bulk_wanted:
+            answer = await self._from_helper(url, headers, store_as, total_timeout)
+        if answer is None:
+            response = await self.request(
+                url, headers, total_timeout=total_timeout, background=background
+            )
+            answer = (
+                response.status_code,
+                str(response.url),
+                {k.lower(): v for k, v in response.headers.items()},
+                response.content,
+                False,
+            )
+        status, final, reply, body, kept_already = answer
+        if status == 304 and entry is not None and self.cache is not None:
             self.stats.revalidated += 1
-            fresh_headers = {k.lower(): v for k, v in response.headers.items()}
-            self.write_behind(f"{accept}\n{url}", self.cache.refresh, entry, accept, fresh_headers)
+            self.write_behind(f"{accept}\n{url}", self.cache.refresh, entry, accept, reply)
             return Page(
                 200,
                 entry.headers.get("x-final-url", final),
@@ -459,17 +484,73 @@ class Fetcher:
                 entry.headers.get("content-type", ""),
                 from_cache=True,
             )
-        content_type = response.headers.get("content-type", "")
-        if response.status_code == 200 and self.cache is not None:
-            kept = {k.lower(): v for k, v in response.headers.items()}
-            kept["x-final-url"] = final
+        content_type = reply.get("content-type", "")
+        if status == 200 and self.cache is not None:
+            kept = {**reply, "x-final-url": final}
             key = f"{accept}\n{url}"
-            body = response.content
-            if store_as is None:
+            if store_as is None or kept_already:
                 self.write_behind(key, self.cache.store, url, accept, 200, kept, body)
             else:
                 self.write_behind(key, self._store_part, url, accept, kept, body, store_as)
-        return Page(response.status_code, final, response.content, content_type)
+        return Page(status, final, body, content_type)
+
+    async def _from_helper(
+        self,
+        url: str,
+        headers: dict[str, str],
+        store_as: Callable[[bytes], bytes],
+        total_timeout: float | None,
+    ) -> tuple[int, str, dict[str, str], bytes, bool] | None:
+        """A background answer read by the helper process (``index/offload.py``):
+        (status, final URL, headers, body, whether the body is already as kept).
+
+        Only for what this process would send as is (``_send``'s plain case: no
+        proxy, no credentials, no cookies, its own CA settings) and a ``store_as`` the
+        helper knows. None: fetch it here, as without a helper (it could not start,
+        has gone, could not connect, or the index asks to try again: the retries and
+        their words are ``request``'s). A wait that ran out is the same IndexTimeout."""
+        from .bulk import KEEPS
+
+        keep = next((name for name, kept in KEEPS.items() if kept is store_as), None)
+        if keep is None or (self._bulk is not None and self._bulk.broken):
+            return None
+        client = await self.ready_client()
+        verify = self._client_options[4]
+        if self._direct is None or client.cookies or self._auth(url) is not None:
+            return None
+        from .config import ssl_context_from_env
+
+        parts = urlsplit(url)
+        if verify is not ssl_context_from_env or parts.username is not None:
+            return None
+        if parts.scheme not in ("http", "https"):
+            return None
+        if self._bulk is None:
+            from .offload import BulkReader, ca_location
+
+            self._bulk = BulkReader(
+                ca_location(),
+                timeout=self.timeout,
+                connect_timeout=self._client_options[2],
+                user_agent=client.headers.get("user-agent", "jupyter-envhelper"),
+            )
+        limit = total_timeout if total_timeout is not None else self.total_timeout
+        try:
+            answer = await asyncio.wait_for(self._bulk.get(url, headers, keep), limit)
+        except asyncio.TimeoutError:
+            answer = None
+        from .offload import BulkAnswer
+
+        if not isinstance(answer, BulkAnswer):
+            if answer is None or answer.kind == "timeout":
+                gap = answer is not None or limit is None  # as ``request`` tells them
+                raise _late(self.timeout if gap else limit, redact_url(url))
+            return None
+        if answer.status in RETRY_STATUSES:
+            return None
+        self.stats.requests += 1
+        self.stats.bytes_downloaded += answer.size
+        return answer.status, answer.url, answer.headers, answer.body, answer.kept
 
     def _store_part(
         self,

@@ -32,6 +32,13 @@ def json_api_document(body: bytes) -> Any:
     return data
 
 
+def kept_document(body: bytes) -> bytes:
+    """What is kept of a JSON API document (on disk, and what a helper process sends
+    back): the document without its file lists, as JSON. Raises ``ValueError`` when
+    the body is not JSON."""
+    return json.dumps(json_api_document(body)).encode()
+
+
 def _ends(body: bytes) -> dict[str, Any] | None:
     """The keys before ``"releases"`` and after ``"urls"`` when the document is laid
     out as PyPI writes it (``releases`` then ``urls``); None for any other layout, or

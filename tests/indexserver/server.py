@@ -101,6 +101,7 @@ class IndexServer:
         self.auth = auth
         self.api_version = api_version
         self.faults: dict[str | None, Fault] = {}
+        self.json_faults: dict[str, Fault] = {}
         self.stats: dict[str, PathStats] = {}
         self.log: list[tuple[str, str, dict[str, str]]] = []
         self._lock = threading.Lock()
@@ -174,6 +175,11 @@ class IndexServer:
         with self._lock:
             self.faults[normalize(project) if project else None] = fault
 
+    def set_json_fault(self, fault: Fault, project: str) -> None:
+        """Misbehave (``status`` or ``hang``) for ``project``'s JSON API document only."""
+        with self._lock:
+            self.json_faults[normalize(project)] = fault
+
     def set_list_fault(self, fault: Fault) -> None:
         """Misbehave for the project list (``/simple/``) only, not for project pages."""
         with self._lock:
@@ -182,6 +188,7 @@ class IndexServer:
     def clear_faults(self) -> None:
         with self._lock:
             self.faults.clear()
+            self.json_faults.clear()
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -225,6 +232,14 @@ class IndexServer:
             if fault is None:
                 return None
             if fault.times is not None and fault.hits >= fault.times:
+                return None
+            fault.hits += 1
+            return fault
+
+    def _json_fault_for(self, project: str) -> Fault | None:
+        with self._lock:
+            fault = self.json_faults.get(normalize(project))
+            if fault is None or (fault.times is not None and fault.hits >= fault.times):
                 return None
             fault.hits += 1
             return fault
@@ -292,7 +307,18 @@ class IndexServer:
             "version": latest.version,
             "summary": latest.summary,
         }
-        return json.dumps({"info": info, "vulnerabilities": self.vulnerabilities[key]}).encode()
+        releases: dict[str, list[dict[str, Any]]] = {}
+        for built in self.projects[key]:
+            releases.setdefault(built.spec.version, []).append(self._file_entry(built))
+        # laid out as PyPI writes it: the file lists between info and vulnerabilities
+        doc = {
+            "info": info,
+            "last_serial": 1,
+            "releases": releases,
+            "urls": releases[latest.version],
+            "vulnerabilities": self.vulnerabilities[key],
+        }
+        return json.dumps(doc).encode()
 
     def list_json(self) -> bytes:
         projects = [{"name": self.display_names[p]} for p in sorted(self.projects)]
@@ -395,7 +421,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect(path, "/simple/")
             return
         elif path.startswith("/pypi/") and path.endswith("/json"):
-            body = index.json_api(path[len("/pypi/") : -len("/json")].strip("/"))
+            name = path[len("/pypi/") : -len("/json")].strip("/")
+            fault = index._json_fault_for(name)
+            if fault is not None and fault.mode == "hang":
+                index._stopping.wait(min(fault.seconds, MAX_HANG_SECONDS))
+            elif fault is not None and fault.mode == "status":
+                self._send(
+                    path, fault.status, b"server error (test fault)", "text/plain", head=head
+                )
+                return
+            body = index.json_api(name)
             if body is None:
                 self._send(path, 404, b"not found", "text/plain", head=head)
             else:
