@@ -52,6 +52,19 @@ def test_the_http_client_is_imported_when_an_index_is_first_asked() -> None:
     assert _loaded_after(made, http) == ["httpx", "jupyter_envhelper.index.threaded"]
 
 
+def test_the_job_machinery_is_imported_when_a_job_is_first_asked_for() -> None:
+    # a command that only plans never loads the runner, the history or the
+    # installers; the first job (or history) the core is asked for does
+    jobs = ("jupyter_envhelper.jobs.history", "jupyter_envhelper.jobs.runner")
+    code = (
+        "import jupyter_envhelper.cli\n"
+        "from jupyter_envhelper.core import CoreConfig, build_core\n"
+        "core = build_core(CoreConfig(), one_shot=True)"
+    )
+    assert _loaded_after(code, jobs) == []
+    assert _loaded_after(code + "\ncore.jobs.runner", jobs) == list(jobs)
+
+
 def test_remote_package_imports_jupyter_client_only_when_a_kernel_is_used() -> None:
     # The remote prober and job runner are part of every core; their kernel client is not.
     code = "import jupyter_envhelper.remote, jupyter_envhelper.remote.jobs"

@@ -9,15 +9,18 @@ kernel") and shapes live jobs and history rows into the one job document
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
 from ..environment import Environment
 from ..errors import NotFound
-from ..jobs import Job, JobRunner
+from ..jobs.models import Job
+
+if TYPE_CHECKING:
+    from ..jobs import JobRunner
 from .documents import document, job_document, record_as_job
 
 RESTART_KINDS = frozenset({"upgraded", "downgraded", "removed", "replaced"})
@@ -40,9 +43,24 @@ class RestartWatch:
 
 
 class JobBoard:
-    def __init__(self, runner: JobRunner) -> None:
-        self.runner = runner
+    """``runner``: the job runner, or a function that makes it when first needed (a
+    command that only plans never imports the job machinery: ~50 ms of its start)."""
+
+    def __init__(self, runner: JobRunner | Callable[[], JobRunner]) -> None:
+        self._runner = runner if not callable(runner) else None
+        self._make = runner if callable(runner) else None
         self._watches: dict[int, RestartWatch] = {}
+
+    @property
+    def runner(self) -> JobRunner:
+        if self._runner is None:
+            assert self._make is not None
+            self._runner = self._make()
+        return self._runner
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.close()
 
     def watch(self, job: Job, env: Environment, imported: frozenset[str] | None) -> None:
         if imported is not None:

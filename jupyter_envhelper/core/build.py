@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..jobs import JobConfig
-from ..remote.jobs import KernelJobRunner
 from ..remote.probe import KernelProber
 from ..search.catalog import Catalog
 from .board import JobBoard
@@ -22,6 +20,9 @@ from .indexes import IndexPool
 from .kernelspecs import LazyKernelSpecs
 from .targets import Locator
 from .usecases import Core
+
+if TYPE_CHECKING:
+    from ..jobs import JobRunner
 
 
 def build_core(
@@ -54,17 +55,24 @@ def build_core(
         server_prefix=server_prefix,
         log=log,
     )
-    runner = KernelJobRunner(
-        JobConfig(
-            history_path=config.resolved_history_path,
-            installer=config.installer,
-            deadline=config.job_deadline,
-            allow_externally_managed=config.allow_externally_managed,
-            break_system_packages=config.break_system_packages,
-            index_urls=config.configured_index_urls,
-        ),
-        prober=prober,
-    )
+
+    def runner() -> JobRunner:
+        # made when a job is first asked for: a command that only plans never imports it
+        from ..jobs import JobConfig
+        from ..remote.jobs import KernelJobRunner
+
+        return KernelJobRunner(
+            JobConfig(
+                history_path=config.resolved_history_path,
+                installer=config.installer,
+                deadline=config.job_deadline,
+                allow_externally_managed=config.allow_externally_managed,
+                break_system_packages=config.break_system_packages,
+                index_urls=config.configured_index_urls,
+            ),
+            prober=prober,
+        )
+
     return Core(
         config=config,
         locator=locator,

@@ -608,7 +608,7 @@ class Core:
         self.locator.close()
         await self.catalog.close()
         await self.plan_slots.close()
-        await self.jobs.runner.close()
+        await self.jobs.close()
         await self.indexes.close()
 
     # -- shared steps ----------------------------------------------------------------------
