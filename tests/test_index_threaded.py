@@ -174,6 +174,22 @@ def test_a_prewarmed_connection_serves_the_first_request(
     assert transport.connections_made == 0
 
 
+def test_connections_ahead_are_opened_once_per_index(
+    serve: Callable[[Reply], RawServer],
+) -> None:
+    # the command line's first moments and its first plan both ask (probe/early.py,
+    # core/indexes.py): the second finds them opened
+    server = serve(lambda head: (_answer(b"warm"), False))
+    url = f"{server.url}/simple/"
+    for _ in range(2):
+        threaded.connect_ahead(url, pypi_simple="https://pypi.org/simple/", verify=True)
+    deadline = time.monotonic() + 5
+    while server.accepted < threaded.AHEAD_INDEX and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # a second round, if any, would be accepted by now
+    assert server.accepted == threaded.AHEAD_INDEX  # one round: not PyPI, so no file host
+
+
 def test_background_requests_wait_behind_the_others() -> None:
     async def go() -> list[str]:
         slots = Slots(1)

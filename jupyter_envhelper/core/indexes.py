@@ -17,16 +17,9 @@ from typing import Any
 
 from ..environment import Environment
 from ..index import IndexClient, IndexConfig, resolve_index_config
-from ..index.client import PYPI_FILE_HOSTS
 from ..index.config import PYPI_SIMPLE, environment_installer, ssl_context_from_env
 from ..index.local import LocalIndexClient
 from .config import CoreConfig, index_url_problem
-
-PYPI_FILES = f"https://{min(PYPI_FILE_HOSTS)}/"
-# connections a fresh process opens ahead (a plan's first levels ask for a page and its
-# JSON document, then a dozen pages and wheel tails at once)
-PREWARM_INDEX = 6
-PREWARM_FILES = 4
 
 
 class IndexPool:
@@ -51,13 +44,11 @@ class IndexPool:
         url = index_url or self.config.index_url or PYPI_SIMPLE
 
         def connect() -> None:
-            # the HTTP modules are imported here too, while the caller probes
-            from ..index.threaded import prewarm
+            # the HTTP modules are imported here too, while the caller probes; a
+            # command line may have started this already (probe/early.py)
+            from ..index.threaded import connect_ahead
 
-            prewarm(url, connections=PREWARM_INDEX, verify=ssl_context_from_env)
-            if url == PYPI_SIMPLE:
-                prewarm(PYPI_FILES, connections=PREWARM_FILES, verify=ssl_context_from_env)
-            import httpx  # noqa: F401  (what the client is made with)
+            connect_ahead(url, pypi_simple=PYPI_SIMPLE, verify=ssl_context_from_env)
 
         threading.Thread(target=connect, name="envhelper-prewarm", daemon=True).start()
 

@@ -118,6 +118,29 @@ def prewarm(
         threading.Thread(target=connect, name="envhelper-prewarm", daemon=True).start()
 
 
+# connections a fresh process opens ahead (a plan's first levels ask for a page and its
+# JSON document, then a dozen pages and wheel tails at once)
+AHEAD_INDEX = 6
+AHEAD_FILES = 4
+PYPI_FILES = "https://files.pythonhosted.org/"
+_ahead: set[str] = set()
+
+
+def connect_ahead(
+    index_url: str, *, pypi_simple: str, verify: Verify | Callable[[], Verify]
+) -> None:
+    """``prewarm`` the connections a plan against ``index_url`` opens first (PyPI's
+    file host too, for PyPI), once per process and URL, whoever asks first: the
+    command line's first moments (``probe/early.py``) or its first plan."""
+    with _PARKED_LOCK:
+        if index_url in _ahead:
+            return
+        _ahead.add(index_url)
+    prewarm(index_url, connections=AHEAD_INDEX, verify=verify)
+    if index_url == pypi_simple:
+        prewarm(PYPI_FILES, connections=AHEAD_FILES, verify=verify)
+
+
 def _connection(
     origin: Origin, timeout: float | None, context: ssl.SSLContext
 ) -> http.client.HTTPConnection:

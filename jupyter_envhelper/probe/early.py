@@ -213,11 +213,23 @@ def take(python: str, run_env: Mapping[str, str]) -> process.ProcessResult | Non
     return None if found is None else found.wait()
 
 
-def _import_http() -> None:
+def _import_http(index_url: str | None) -> None:
     # httpx is not imported by the command's own imports (only by its first client):
-    # done here meanwhile, it is off the way to the first request
+    # done here meanwhile, it is off the way to the first request; so are the CA
+    # bundle (the client's SSL context) and the first connections to the index the
+    # command names (else PyPI, which a plan connects to first unless configured
+    # otherwise, as core/indexes.py does once it knows: then these go unused)
     with contextlib.suppress(ImportError):  # a dependency: the client says it then
         import httpx  # noqa: F401
+
+        from ..index.config import PYPI_SIMPLE, ssl_context_from_env
+        from ..index.threaded import connect_ahead
+
+        url = index_url or PYPI_SIMPLE
+        if url.startswith(("https://", "http://")):
+            connect_ahead(
+                url.split("#", 1)[0], pypi_simple=PYPI_SIMPLE, verify=ssl_context_from_env
+            )
 
 
 def start_for_command(argv: Sequence[str]) -> bool:
@@ -228,7 +240,15 @@ def start_for_command(argv: Sequence[str]) -> bool:
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in PROBING_COMMANDS or "--help" in argv or "-h" in argv:
         return False
-    threading.Thread(target=_import_http, name="envhelper-early-imports", daemon=True).start()
+    index_url = None
+    for i, arg in enumerate(argv):
+        if arg == "--index-url" and i + 1 < len(argv):
+            index_url = argv[i + 1]
+        elif arg.startswith("--index-url="):
+            index_url = arg.partition("=")[2]
+    threading.Thread(
+        target=_import_http, args=(index_url,), name="envhelper-early-imports", daemon=True
+    ).start()
     python = sys.executable
     for i, arg in enumerate(argv):
         if arg in _OTHER_TARGETS or arg.startswith(tuple(f"{o}=" for o in _OTHER_TARGETS)):
