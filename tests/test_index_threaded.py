@@ -182,7 +182,7 @@ def test_connections_ahead_are_opened_once_per_index(
     server = serve(lambda head: (_answer(b"warm"), False))
     url = f"{server.url}/simple/"
     for _ in range(2):
-        threaded.connect_ahead(url, pypi_simple="https://pypi.org/simple/", verify=True)
+        threaded.connect_ahead(url, verify=True)
     deadline = time.monotonic() + 5
     while server.accepted < threaded.AHEAD_INDEX and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -48,7 +48,7 @@ class IndexPool:
             # command line may have started this already (probe/early.py)
             from ..index.threaded import connect_ahead
 
-            connect_ahead(url, pypi_simple=PYPI_SIMPLE, verify=ssl_context_from_env)
+            connect_ahead(url, verify=ssl_context_from_env)
 
         threading.Thread(target=connect, name="envhelper-prewarm", daemon=True).start()
 

@@ -1,4 +1,5 @@
-"""One name lookup per host at a time, kept for a while: ``create_connection``.
+"""One name lookup per host at a time, kept for a while: ``create_connection``, and
+the HTTP connections made over it (``connection``).
 
 Every new connection used to look its host up (``socket.create_connection``), and a
 plan opens a dozen at once. Where the name service answers over UDP through
@@ -17,8 +18,10 @@ Standard library only: the index client's transport and the helper process
 
 from __future__ import annotations
 
+import http.client
 import queue
 import socket
+import ssl
 import threading
 import time
 from typing import Any
@@ -125,6 +128,32 @@ def create_connection(
     if error is None:
         raise OSError(f"no address found for {host}")
     raise error
+
+
+# Failures of a kept-alive connection the server closed meanwhile: worth one retry.
+STALE = (
+    http.client.RemoteDisconnected,
+    http.client.BadStatusLine,
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
+)
+Origin = tuple[str, str, int]
+
+
+def connection(
+    origin: Origin, timeout: float | None, context: ssl.SSLContext
+) -> http.client.HTTPConnection:
+    """An unopened ``http.client`` connection to ``origin`` (scheme, host, port) whose
+    socket comes from ``create_connection``."""
+    scheme, host, port = origin
+    made: http.client.HTTPConnection
+    if scheme == "https":
+        made = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    else:
+        made = http.client.HTTPConnection(host, port, timeout=timeout)
+    made._create_connection = create_connection  # type: ignore[attr-defined]
+    return made
 
 
 def reset() -> None:

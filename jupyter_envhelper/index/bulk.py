@@ -42,10 +42,7 @@ from .jsonapi import kept_document
 KEEPS: dict[str, Callable[[bytes], bytes]] = {"json-api": kept_document}
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 20  # as httpx follows them
-# a reused keep-alive connection the server had closed: asked once more on a new one
-_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
-
-Origin = tuple[str, str, int]
+Origin = addresses.Origin
 
 
 class _Worker(threading.Thread):
@@ -110,7 +107,7 @@ class _Worker(threading.Thread):
                 connection.request("GET", target, headers=headers)
                 response = connection.getresponse()
                 body = response.read()
-            except _STALE:
+            except addresses.STALE:  # a kept one the server closed: once more
                 connection.close()
                 if reused:
                     continue
@@ -140,15 +137,7 @@ class _Helper:
         self._lock = threading.Lock()
 
     def connect(self, origin: Origin) -> http.client.HTTPConnection:
-        scheme, host, port = origin
-        connection: http.client.HTTPConnection
-        if scheme == "https":
-            connection = http.client.HTTPSConnection(
-                host, port, timeout=self.connect_timeout, context=self.context
-            )
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
-        connection._create_connection = addresses.create_connection  # type: ignore[attr-defined]
+        connection = addresses.connection(origin, self.connect_timeout, self.context)
         connection.connect()
         if connection.sock is not None:
             connection.sock.settimeout(self.timeout)

@@ -34,17 +34,10 @@ import httpx
 
 from . import addresses
 
-# Failures of a kept-alive connection the server closed meanwhile: worth one retry.
-_STALE = (
-    http.client.RemoteDisconnected,
-    http.client.BadStatusLine,
-    ConnectionResetError,
-    BrokenPipeError,
-    ConnectionAbortedError,
-)
+_STALE = addresses.STALE
 MAX_IDLE_PER_ORIGIN = 32
 
-Origin = tuple[str, str, int]
+Origin = addresses.Origin
 
 
 class _Answer:
@@ -122,36 +115,26 @@ def prewarm(
 # JSON document, then a dozen pages and wheel tails at once)
 AHEAD_INDEX = 6
 AHEAD_FILES = 4
-PYPI_FILES = "https://files.pythonhosted.org/"
 _ahead: set[str] = set()
 
 
-def connect_ahead(
-    index_url: str, *, pypi_simple: str, verify: Verify | Callable[[], Verify]
-) -> None:
+def connect_ahead(index_url: str, *, verify: Verify | Callable[[], Verify]) -> None:
     """``prewarm`` the connections a plan against ``index_url`` opens first (PyPI's
     file host too, for PyPI), once per process and URL, whoever asks first: the
     command line's first moments (``probe/early.py``) or its first plan."""
+    from .client import PYPI_FILE_HOSTS
+    from .config import PYPI_SIMPLE
+
     with _PARKED_LOCK:
         if index_url in _ahead:
             return
         _ahead.add(index_url)
     prewarm(index_url, connections=AHEAD_INDEX, verify=verify)
-    if index_url == pypi_simple:
-        prewarm(PYPI_FILES, connections=AHEAD_FILES, verify=verify)
+    if index_url == PYPI_SIMPLE:
+        prewarm(f"https://{min(PYPI_FILE_HOSTS)}/", connections=AHEAD_FILES, verify=verify)
 
 
-def _connection(
-    origin: Origin, timeout: float | None, context: ssl.SSLContext
-) -> http.client.HTTPConnection:
-    scheme, host, port = origin
-    made: http.client.HTTPConnection
-    if scheme == "https":
-        made = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
-    else:
-        made = http.client.HTTPConnection(host, port, timeout=timeout)
-    made._create_connection = addresses.create_connection  # type: ignore[attr-defined]
-    return made
+_connection = addresses.connection
 
 
 class ThreadedTransport(httpx.AsyncBaseTransport):

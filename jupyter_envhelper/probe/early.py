@@ -227,9 +227,7 @@ def _import_http(index_url: str | None) -> None:
 
         url = index_url or PYPI_SIMPLE
         if url.startswith(("https://", "http://")):
-            connect_ahead(
-                url.split("#", 1)[0], pypi_simple=PYPI_SIMPLE, verify=ssl_context_from_env
-            )
+            connect_ahead(url.split("#", 1)[0], verify=ssl_context_from_env)
 
 
 def start_for_command(argv: Sequence[str]) -> bool:
@@ -240,22 +238,25 @@ def start_for_command(argv: Sequence[str]) -> bool:
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in PROBING_COMMANDS or "--help" in argv or "-h" in argv:
         return False
-    index_url = None
-    for i, arg in enumerate(argv):
-        if arg == "--index-url" and i + 1 < len(argv):
-            index_url = argv[i + 1]
-        elif arg.startswith("--index-url="):
-            index_url = arg.partition("=")[2]
+    index_url = _option(argv, "--index-url")
     threading.Thread(
         target=_import_http, args=(index_url,), name="envhelper-early-imports", daemon=True
     ).start()
-    python = sys.executable
-    for i, arg in enumerate(argv):
-        if arg in _OTHER_TARGETS or arg.startswith(tuple(f"{o}=" for o in _OTHER_TARGETS)):
-            return False
-        if arg == "--python" and i + 1 < len(argv):
-            python = argv[i + 1]
-        elif arg.startswith("--python="):
-            python = arg.partition("=")[2]
+    if any(
+        a in _OTHER_TARGETS or a.startswith(tuple(f"{o}=" for o in _OTHER_TARGETS)) for a in argv
+    ):
+        return False
+    python = _option(argv, "--python") or sys.executable
     # a --python target's probe carries our whole environment (core/targets.py)
     return start(python, dict(os.environ))
+
+
+def _option(argv: Sequence[str], name: str) -> str | None:
+    """The value of the last ``name VALUE`` or ``name=VALUE`` in ``argv``."""
+    found = None
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif arg.startswith(f"{name}="):
+            found = arg.partition("=")[2]
+    return found
