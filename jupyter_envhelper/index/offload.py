@@ -64,6 +64,7 @@ class _Process:
     proc: asyncio.subprocess.Process
     reader: asyncio.Task[None] | None = None
     pending: dict[int, asyncio.Future[BulkAnswer | BulkError]] = field(default_factory=dict)
+    lost: bool = False  # it has gone: no answer will come for a request sent now
 
 
 class BulkReader:
@@ -94,6 +95,8 @@ class BulkReader:
         running = await self._running()
         if running is None:
             return BulkError("helper", "the helper process is not running")
+        if running.lost:  # it ended while this caller waited for it to start
+            return BulkError("helper", "the helper process has gone")
         ident = next(self._ids)
         future: asyncio.Future[BulkAnswer | BulkError] = asyncio.get_running_loop().create_future()
         running.pending[ident] = future
@@ -178,6 +181,7 @@ class BulkReader:
 
     def _lost(self, running: _Process, why: str) -> None:
         """The helper is no use any more: every waiting caller reads its answer itself."""
+        running.lost = True
         if self._process is running:
             self._process = None
             self.broken = True
