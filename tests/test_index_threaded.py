@@ -291,6 +291,35 @@ def test_closing_cuts_off_an_answer_nobody_waits_for(serve: Callable[[Reply], Ra
         time.sleep(0.02)
 
 
+def test_closing_cuts_off_a_kept_connection_without_sending_again(
+    serve: Callable[[Reply], RawServer],
+) -> None:
+    # a request on a kept-alive connection whose answer has not begun (a slow 404 of a
+    # guessed .metadata): cut off by closing, it must not look like a connection the
+    # server had closed and be sent again on a new one, which holds the process's
+    # exit until that answer comes
+    def reply(head: bytes) -> tuple[bytes, bool]:
+        return (b"", False) if b"/stalled" in head else (_answer(b"ok"), False)
+
+    server = serve(reply)
+
+    async def go() -> None:
+        transport = ThreadedTransport()
+        async with httpx.AsyncClient(transport=transport, timeout=60) as client:
+            assert (await client.get(f"{server.url}/first")).text == "ok"
+            task = asyncio.ensure_future(client.get(f"{server.url}/stalled"))
+            while len(server.requests) < 2:
+                await asyncio.sleep(0.01)
+            task.cancel()
+
+    asyncio.run(go())
+    deadline = time.monotonic() + 5
+    while any(t.name.startswith("envhelper-http") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a worker thread is still waiting"
+        time.sleep(0.02)
+    assert len(server.requests) == 2 and server.accepted == 1
+
+
 def test_the_fetchers_direct_exchanges_follow_redirects_and_send_credentials(
     index_server: IndexServerFactory,
 ) -> None:

@@ -149,6 +149,7 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
         self._lock = threading.Lock()
         self._threads = max(1, max_connections)
         self._executor: ThreadPoolExecutor | None = None
+        self._closed = False  # aclose has cut the busy connections off: no second try
         self.connections_made = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -172,6 +173,7 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
         more (a cancelled request) is cut off, so its thread ends now, not at its
         timeout: a process joins these threads before it exits."""
         executor, self._executor = self._executor, None
+        self._closed = True
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
         with self._lock:
@@ -207,7 +209,7 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
                 content = response.read()
             except _STALE as exc:
                 connection.close()
-                if reused:
+                if reused and not self._closed:
                     continue  # the server had closed it: once more on a new connection
                 raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
             except BaseException as exc:
