@@ -246,6 +246,54 @@ def test_optimistic_guess_stops_after_a_404(index_server: IndexServerFactory) ->
     assert len(tried) == 1
 
 
+def test_ranges_read_alongside_a_guess_answer_when_the_guess_is_slow(
+    index_server: IndexServerFactory,
+) -> None:
+    # A .metadata guess whose miss is slow to arrive (a CDN asking its origin): the
+    # ranges read meanwhile answer, and the plan does not wait for the 404.
+    server = index_server(
+        [DistSpec("slow", "1.0", padding=200_000, requires_dist=("requests>=2",))],
+        no_metadata=["slow"],
+    )
+    server.set_fault(Fault("hang", seconds=30, files=True, suffix=".metadata"), "slow")
+    guessed = "/files/slow-1.0-py3-none-any.whl.metadata"
+
+    async def go() -> tuple[Any, list[int]]:
+        async with client_for(server, optimistic_metadata=True) as client:
+            client.ranged_guess_hosts = frozenset({"127.0.0.1"})
+            page = await client.get_project("slow")
+            meta = await client.get_metadata(page.files[0])
+            # answered while the guess is still unanswered (the server records an
+            # answer just before it sends it)
+            unanswered = list(server.path_stats(guessed).statuses)
+            server.clear_faults()
+            return meta, unanswered
+
+    meta, unanswered = run(go())
+    assert meta.source == "range"
+    assert [str(r) for r in meta.requires_dist] == ["requests>=2"]
+    assert unanswered == []
+    assert any(path == guessed for _m, path, _h in server.log)  # it was asked
+
+
+def test_a_guess_that_answers_first_is_taken_over_the_ranges(
+    index_server: IndexServerFactory,
+) -> None:
+    server = index_server([DistSpec("quick", "1.0", padding=200_000)], hidden_metadata=["quick"])
+    server.set_fault(Fault("hang", seconds=30, files=True, suffix=".whl"), "quick")
+
+    async def go() -> Any:
+        async with client_for(server, optimistic_metadata=True) as client:
+            client.ranged_guess_hosts = frozenset({"127.0.0.1"})
+            page = await client.get_project("quick")
+            meta = await client.get_metadata(page.files[0])
+            server.clear_faults()
+            return meta
+
+    assert run(go()).source == "metadata-file"
+    assert server.file_stats("quick-1.0-py3-none-any.whl").statuses == []
+
+
 def test_sdist_metadata_is_pkg_info_from_a_counted_download(sample_index: IndexServer) -> None:
     async def go() -> tuple[Any, IndexClient]:
         async with client_for(sample_index) as client:

@@ -118,6 +118,8 @@ class IndexClient:
         self.download_timeout = download_timeout
         self.warnings: list[str] = list(self.config.warnings)
         self._no_metadata_hosts: set[str] = set()
+        # hosts whose wheels' ranges are read while a guessed .metadata is awaited
+        self.ranged_guess_hosts: frozenset[str] = PYPI_FILE_HOSTS
         self._pages: dict[str, asyncio.Task[ProjectPage]] = {}  # LRU order
         self._loaded_at: dict[str, float] = {}  # key -> when its page was asked for
         # how long a parsed page is given again before the index is asked again: the
@@ -453,13 +455,20 @@ class IndexClient:
     async def _read_metadata(self, file: DistributionFile) -> tuple[bytes | None, str]:
         ranges: asyncio.Future[tuple[bytes, bool]] | None = None
         if file.has_metadata_file or self._optimistic(file):
-            if not file.has_metadata_file and urlsplit(file.url).hostname in PYPI_FILE_HOSTS:
+            guess = not file.has_metadata_file
+            if guess and urlsplit(file.url).hostname in self.ranged_guess_hosts:
                 # a guess: a miss costs a round trip, so the ranges are read meanwhile
-                # (PyPI's file host honours ranges: a miss costs no download)
+                # (PyPI's file host honours ranges: a miss costs no download), and
+                # whichever answers first is taken: a missing .metadata may take a
+                # CDN's trip to its origin to say so (~120 ms for PyPI's newest
+                # files on a mirror), while the wheel's ranges come from its cache
                 ranges = asyncio.ensure_future(read_metadata_by_ranges(self._get_range, file))
                 ranges.add_done_callback(lambda f: f.cancelled() or f.exception())
             try:
-                data = await self._metadata_file(file)
+                if ranges is None:
+                    data = await self._metadata_file(file)
+                else:
+                    data = await self._guess_or_ranges(file, ranges)
             except BaseException:
                 if ranges is not None:
                     ranges.cancel()
@@ -483,6 +492,22 @@ class IndexClient:
                     )
                 return data, "download" if whole else "range"
         return await self._download_for_metadata(file)
+
+    async def _guess_or_ranges(
+        self, file: DistributionFile, ranges: asyncio.Future[tuple[bytes, bool]]
+    ) -> bytes | None:
+        """The guessed ``.metadata`` file's bytes, or None when the ranges read
+        METADATA first (the guess is then dropped unanswered) or the guess missed."""
+        guess = asyncio.ensure_future(self._metadata_file(file))
+        try:
+            await asyncio.wait((guess, ranges), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            guess.cancel()
+            raise
+        if not guess.done() and not ranges.cancelled() and ranges.exception() is None:
+            guess.cancel()
+            return None
+        return await guess
 
     async def _metadata_file(self, file: DistributionFile) -> bytes | None:
         status, body = await self._fetcher.get_bytes(file.metadata_url)

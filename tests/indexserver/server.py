@@ -43,7 +43,8 @@ class Fault:
     (answer ``status``, e.g. 500), ``hang`` (sleep ``seconds``, bounded, then answer),
     ``drip`` (send the body in ``chunk``-byte pieces every ``seconds``).
     ``times`` limits it to the first N matching requests; ``files`` extends a project
-    fault from its page to its files."""
+    fault from its page to its files; ``suffix`` keeps it to the file names that end
+    so (``.metadata``: the PEP 658 files only)."""
 
     mode: str
     status: int = 500
@@ -52,6 +53,8 @@ class Fault:
     times: int | None = None
     files: bool = False
     hits: int = 0
+    # only for file names that end so (".metadata", ".whl"), when given
+    suffix: str | None = None
 
 
 _LIST = "/simple/"  # the key of a fault of the project list (no project is named so)
@@ -219,7 +222,9 @@ class IndexServer:
         with self._lock:
             self.stats[path].bytes -= missing
 
-    def _fault_for(self, project: str | None, is_file: bool) -> Fault | None:
+    def _fault_for(
+        self, project: str | None, is_file: bool, filename: str | None = None
+    ) -> Fault | None:
         with self._lock:
             if project:
                 fault = self.faults.get(project)
@@ -230,6 +235,8 @@ class IndexServer:
             if fault is None:
                 fault = self.faults.get(None)
             if fault is None:
+                return None
+            if fault.suffix is not None and not (filename or "").endswith(fault.suffix):
                 return None
             if fault.times is not None and fault.hits >= fault.times:
                 return None
@@ -436,7 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(path, 200, body, "application/json", head=head)
             return
-        fault = index._fault_for(project, is_file=filename is not None)
+        fault = index._fault_for(project, is_file=filename is not None, filename=filename)
         if fault is not None and fault.mode == "hang":
             index._stopping.wait(min(fault.seconds, MAX_HANG_SECONDS))
             fault = None
