@@ -9,6 +9,7 @@ import asyncio
 import gzip
 import json
 import os
+import threading
 import zlib
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,76 @@ def test_documents_come_trimmed_from_a_helper_process(index: IndexServer, tmp_pa
 
     assert asyncio.run(again()) == doc
     assert index.path_stats("/pypi/top/json").requests == requests
+
+
+@pytest.fixture
+def no_spare() -> Any:
+    yield
+    while offload._spare:
+        left = offload._spare.pop()
+        left.kill()
+        left.wait()
+
+
+def test_a_spare_started_before_the_loop_is_taken_and_told_its_settings(
+    index: IndexServer, tmp_path: Path, no_spare: None
+) -> None:
+    assert offload.spawn_spare()
+    assert not offload.spawn_spare()  # one at a time
+    spare = offload._spare[0].pid
+    # started with the helper's defaults (a 15 s read timeout): told this client's
+    index.set_json_fault(Fault("hang", seconds=3.0), "leaf")
+
+    async def go() -> tuple[Any, Any, list[str], int | None]:
+        async with _client(index, tmp_path, timeout=0.5, retries=0) as client:
+            doc = await client.project_json("top")
+            late = await client.project_json("leaf")
+            return doc, late, client.warnings, _helper_pid(client)
+
+    doc, late, warnings, pid = asyncio.run(go())
+    assert pid == spare  # taken, not a second helper
+    assert not offload._spare
+    assert doc is not None and doc["vulnerabilities"] == [ADVISORY]
+    assert late is None and "did not answer in time (0.5 s)" in warnings[0]
+
+
+def test_a_spare_that_has_ended_is_not_taken(
+    index: IndexServer, tmp_path: Path, no_spare: None
+) -> None:
+    assert offload.spawn_spare()
+    dead = offload._spare[0]
+    dead.kill()
+    dead.wait()
+
+    async def go() -> tuple[Any, int | None, bool]:
+        async with _client(index, tmp_path) as client:
+            doc = await client.project_json("top")
+            bulk = client._fetcher._bulk
+            return doc, _helper_pid(client), bulk is not None and bulk.broken
+
+    doc, pid, broken = asyncio.run(go())
+    assert doc is not None and doc["vulnerabilities"] == [ADVISORY]
+    assert pid not in (None, dead.pid) and not broken  # a helper of its own
+
+
+def test_only_a_planning_command_starts_a_spare(
+    monkeypatch: pytest.MonkeyPatch, no_spare: None
+) -> None:
+    from jupyter_envhelper.probe import early
+
+    started: list[str] = []
+    monkeypatch.setattr(offload, "spawn_spare", lambda: bool(started.append("spare")))
+    nowhere = "http://127.0.0.1:9/simple/"  # connections ahead fail at once there
+    for argv, expected in (
+        (["inspect", "--index-url", nowhere, "--target-python-version", "3.11"], []),
+        (["plan", "x", "--index-url", nowhere, "--target-python-version", "3.11"], ["spare"]),
+    ):
+        started.clear()
+        early.start_for_command(argv)
+        for thread in threading.enumerate():
+            if thread.name == "envhelper-early-imports":
+                thread.join(10)
+        assert started == expected, argv
 
 
 def test_a_helper_that_dies_leaves_the_answers_here(index: IndexServer, tmp_path: Path) -> None:

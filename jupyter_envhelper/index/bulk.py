@@ -7,6 +7,10 @@ side is ``index/offload.py``, which says why. Standard library only (and
 
 Protocol, on the helper's stdin and stdout:
 
+- a line ``{"settings": {...}}`` (any of ``cafile``, ``capath``, ``timeout``,
+  ``connect_timeout``, ``user_agent``) replaces the settings of the command line for
+  the requests after it: a helper started before its parent knew them (a spare,
+  ``offload.spawn_spare``) is told them so before the first request;
 - a request is one line of JSON: ``{"id": int, "url": str, "headers": {...},
   "keep": "json-api" | null}``;
 - each answer (in any order, as they finish) is one line of JSON, then its body:
@@ -132,9 +136,20 @@ class _Helper:
         self.user_agent = args.user_agent
         self.timeout = args.timeout
         self.connect_timeout = args.connect_timeout
+        self.ca = (args.cafile, args.capath)
         self.context = ssl.create_default_context(cafile=args.cafile, capath=args.capath)
         self._out = out
         self._lock = threading.Lock()
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """The parent's settings (see the protocol), before any request it sends."""
+        self.user_agent = str(settings.get("user_agent") or self.user_agent)
+        self.timeout = float(settings.get("timeout") or self.timeout)
+        self.connect_timeout = float(settings.get("connect_timeout") or self.connect_timeout)
+        ca = (settings.get("cafile"), settings.get("capath"))
+        if any(ca) and ca != self.ca:
+            self.ca = ca
+            self.context = ssl.create_default_context(cafile=ca[0], capath=ca[1])
 
     def connect(self, origin: Origin) -> http.client.HTTPConnection:
         connection = addresses.connection(origin, self.connect_timeout, self.context)
@@ -196,7 +211,9 @@ def main(argv: list[str] | None = None) -> None:
             request = json.loads(line)
         except ValueError:
             continue
-        if isinstance(request, dict) and "id" in request and "url" in request:
+        if isinstance(request, dict) and isinstance(request.get("settings"), dict):
+            helper.configure(request["settings"])
+        elif isinstance(request, dict) and "id" in request and "url" in request:
             helper.requests.put(request)
     os._exit(0)  # stdin closed: whatever is still running is not wanted
 

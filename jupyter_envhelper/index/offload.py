@@ -10,7 +10,9 @@ everywhere) and only their ``info`` and ``vulnerabilities`` are kept (a few KB e
 Read in this process, they made that plan 0.3-0.5 s slower; read by another
 process, on the other core, they cost it nothing measurable (see the note of #18).
 
-``BulkReader`` starts ``python -m jupyter_envhelper.index.bulk`` on first use and
+``BulkReader`` starts ``python -m jupyter_envhelper.index.bulk`` on first use (or
+takes the spare the command line started as it began, ``spawn_spare``: started then,
+the helper's own start-up, ~0.1 s, is not on the way to a small plan's end) and
 hands it requests; each answer comes back already trimmed (``keep``). It is used only
 where the fetcher would send the request as is (no proxy, no credentials, no cookies,
 this process's own trust settings; see ``Fetcher.get_page``); anything that goes
@@ -26,10 +28,13 @@ import itertools
 import json
 import logging
 import os
+import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +64,123 @@ class BulkError:
     message: str
 
 
+def _argv(ca: tuple[str, str], options: list[str]) -> list[str]:
+    kind, path = ca
+    return [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, f"--{kind}", path, *options]
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+# The spare: a helper started before any event loop (``spawn_spare``), for the first
+# BulkReader of the process to take; at most one, and taken at most once.
+_spare: list[subprocess.Popen[bytes]] = []
+_spare_lock = threading.Lock()
+
+
+def spawn_spare() -> bool:
+    """Start a helper now, with this process's CA settings and default options, for
+    the first ``BulkReader`` to take (told its real settings then). For a command that
+    will read JSON API documents (a plan) and only then: one nobody takes exits with
+    this process (its stdin closes). True when one was started; never raises."""
+    with _spare_lock:
+        if _spare:
+            return False
+        try:
+            made = subprocess.Popen(
+                _argv(ca_location(), []),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                bufsize=0,
+                env=_environment(),
+            )
+        except (OSError, ValueError):
+            return False
+        _spare.append(made)
+        return True
+
+
+def _take_spare() -> subprocess.Popen[bytes] | None:
+    with _spare_lock:
+        found = _spare.pop() if _spare else None
+    if found is not None and found.poll() is not None:
+        return None  # it has ended already: a new one is started
+    return found
+
+
+class _PipeWriter(asyncio.Protocol):
+    """What ``get`` writes a spare's stdin through: ``write``, and ``drain``, which
+    raises ``ConnectionResetError`` once the pipe is closed (lines are small: no flow
+    control is needed)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.WriteTransport | None = None
+        self.lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+
+    def write(self, data: bytes) -> None:
+        if self.lost or self.transport is None:
+            raise ConnectionResetError("the helper's stdin is closed")
+        self.transport.write(data)
+
+    async def drain(self) -> None:
+        if self.lost:
+            raise ConnectionResetError("the helper's stdin is closed")
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _Adopted:
+    """A spare helper (``subprocess.Popen``) seen as ``asyncio.subprocess.Process``
+    is by ``BulkReader``: ``stdin``, ``stdout``, ``returncode``, ``kill``, ``wait``."""
+
+    def __init__(
+        self, popen: subprocess.Popen[bytes], stdin: _PipeWriter, stdout: asyncio.StreamReader
+    ) -> None:
+        self.popen = popen
+        self.stdin = stdin
+        self.stdout = stdout
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.poll()
+
+    def kill(self) -> None:
+        self.popen.kill()
+
+    async def wait(self) -> int:
+        while self.popen.poll() is None:  # it exits as its stdin closes: soon
+            await asyncio.sleep(0.005)
+        return self.popen.returncode
+
+
+async def _adopt(popen: subprocess.Popen[bytes], settings: dict[str, Any]) -> _Adopted:
+    loop = asyncio.get_running_loop()
+    assert popen.stdin is not None and popen.stdout is not None
+    reader = asyncio.StreamReader(limit=HEAD_LIMIT, loop=loop)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), popen.stdout)
+    _, writer = await loop.connect_write_pipe(_PipeWriter, popen.stdin)
+    writer.write(json.dumps({"settings": settings}).encode() + b"\n")
+    return _Adopted(popen, writer, reader)
+
+
 @dataclass
 class _Process:
-    proc: asyncio.subprocess.Process
+    proc: Any  # asyncio.subprocess.Process, or a spare taken (_Adopted)
     reader: asyncio.Task[None] | None = None
     pending: dict[int, asyncio.Future[BulkAnswer | BulkError]] = field(default_factory=dict)
     lost: bool = False  # it has gone: no answer will come for a request sent now
@@ -80,9 +199,17 @@ class BulkReader:
         user_agent: str = "jupyter-envhelper",
     ) -> None:
         kind, path = ca
-        self.argv = [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, f"--{kind}", path]
-        self.argv += ["--timeout", repr(timeout), "--connect-timeout", repr(connect_timeout)]
+        self.argv = _argv(
+            ca, ["--timeout", repr(timeout), "--connect-timeout", repr(connect_timeout)]
+        )
         self.argv += ["--threads", str(threads), "--user-agent", user_agent]
+        # what a spare is told (it was started with defaults)
+        self.settings: dict[str, Any] = {
+            kind: path,
+            "timeout": timeout,
+            "connect_timeout": connect_timeout,
+            "user_agent": user_agent,
+        }
         self.broken = False  # the helper could not be started, or died: not tried again
         self._ids = itertools.count(1)
         self._process: _Process | None = None
@@ -122,6 +249,19 @@ class BulkReader:
         return await asyncio.shield(self._starting)
 
     async def _start(self) -> _Process | None:
+        spare = _take_spare()
+        if spare is not None:
+            try:
+                adopted = await _adopt(spare, self.settings)
+            except (OSError, ValueError) as exc:
+                log.info("The spare bulk helper could not be taken (%s)", exc)
+                with contextlib.suppress(OSError):
+                    spare.kill()
+            else:
+                running = _Process(adopted)
+                running.reader = asyncio.ensure_future(self._read(running))
+                self._process = running
+                return running
         try:
             proc = await asyncio.wait_for(
                 asyncio.create_subprocess_exec(
@@ -130,7 +270,7 @@ class BulkReader:
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.DEVNULL,
                     limit=HEAD_LIMIT,
-                    env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+                    env=_environment(),
                 ),
                 START_TIMEOUT,
             )

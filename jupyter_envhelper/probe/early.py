@@ -35,6 +35,9 @@ DEFAULT_TIMEOUT = 60.0
 PROBING_COMMANDS = frozenset(
     {"plan", "install", "inspect", "show", "needs", "export", "outdated", "update", "why"}
 )
+# the commands whose plan reads JSON API documents through a helper process
+# (index/offload.py), started as the command starts
+HELPED_COMMANDS = frozenset({"plan", "install"})
 # a target that is not an interpreter given here: a kernel, an imagined target
 _OTHER_TARGETS = ("--kernel", "--target-python-version", "--target-platform")
 
@@ -213,7 +216,11 @@ def take(python: str, run_env: Mapping[str, str]) -> process.ProcessResult | Non
     return None if found is None else found.wait()
 
 
-def _import_http(index_url: str | None) -> None:
+def _import_http(index_url: str | None, spare: bool = False) -> None:
+    if spare:  # first: it starts in ~0.1 s, on the other core
+        from ..index.offload import spawn_spare
+
+        spawn_spare()
     # httpx is not imported by the command's own imports (only by its first client):
     # done here meanwhile, it is off the way to the first request; so are the CA
     # bundle (the client's SSL context) and the first connections to the index the
@@ -234,13 +241,17 @@ def start_for_command(argv: Sequence[str]) -> bool:
     """``start`` for the command line ``argv`` (without the program name) when its
     command probes an interpreter given with ``--python`` (or this one); True when a
     probe was started. Such a command asks an index next: the HTTP client's modules
-    are imported on another thread meanwhile."""
+    are imported on another thread meanwhile (and, for a plan, the helper process that
+    reads the JSON API documents is started)."""
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in PROBING_COMMANDS or "--help" in argv or "-h" in argv:
         return False
     index_url = _option(argv, "--index-url")
     threading.Thread(
-        target=_import_http, args=(index_url,), name="envhelper-early-imports", daemon=True
+        target=_import_http,
+        args=(index_url, command in HELPED_COMMANDS),
+        name="envhelper-early-imports",
+        daemon=True,
     ).start()
     if any(
         a in _OTHER_TARGETS or a.startswith(tuple(f"{o}=" for o in _OTHER_TARGETS)) for a in argv
