@@ -83,7 +83,10 @@ def spawn_spare() -> bool:
     """Start a helper now, with this process's CA settings and default options, for
     the first ``BulkReader`` to take (told its real settings then). For a command that
     will read JSON API documents (a plan) and only then: one nobody takes exits with
-    this process (its stdin closes). True when one was started; never raises."""
+    this process (its stdin closes). True when one was started; never raises. Not on
+    Windows, whose event loop cannot take over the pipes of a process started so."""
+    if os.name == "nt":
+        return False
     with _spare_lock:
         if _spare:
             return False
