@@ -9,8 +9,9 @@ Protocol, on the helper's stdin and stdout:
 
 - a line ``{"settings": {...}}`` (any of ``cafile``, ``capath``, ``timeout``,
   ``connect_timeout``, ``user_agent``) replaces the settings of the command line for
-  the requests after it: a helper started before its parent knew them (a spare,
-  ``offload.spawn_spare``) is told them so before the first request;
+  the requests after it: the parent sends one first, so a helper started before its
+  parent knew them (a spare, ``offload.spawn_spare``) and one it starts itself are
+  told them the same way;
 - a request is one line of JSON: ``{"id": int, "url": str, "headers": {...},
   "keep": "json-api" | null}``;
 - each answer (in any order, as they finish) is one line of JSON, then its body:

@@ -81,7 +81,8 @@ _spare_lock = threading.Lock()
 
 def spawn_spare() -> bool:
     """Start a helper now, with this process's CA settings and default options, for
-    the first ``BulkReader`` to take (told its real settings then). For a command that
+    the first ``BulkReader`` to take (which tells it its settings, as it tells one it
+    starts itself). For a command that
     will read JSON API documents (a plan) and only then: one nobody takes exits with
     this process (its stdin closes). True when one was started; never raises. Not on
     Windows, whose event loop cannot take over the pipes of a process started so."""
@@ -171,13 +172,12 @@ class _Adopted:
         return self.popen.returncode
 
 
-async def _adopt(popen: subprocess.Popen[bytes], settings: dict[str, Any]) -> _Adopted:
+async def _adopt(popen: subprocess.Popen[bytes]) -> _Adopted:
     loop = asyncio.get_running_loop()
     assert popen.stdin is not None and popen.stdout is not None
     reader = asyncio.StreamReader(limit=HEAD_LIMIT, loop=loop)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), popen.stdout)
     _, writer = await loop.connect_write_pipe(_PipeWriter, popen.stdin)
-    writer.write(json.dumps({"settings": settings}).encode() + b"\n")
     return _Adopted(popen, writer, reader)
 
 
@@ -202,11 +202,8 @@ class BulkReader:
         user_agent: str = "jupyter-envhelper",
     ) -> None:
         kind, path = ca
-        self.argv = _argv(
-            ca, ["--timeout", repr(timeout), "--connect-timeout", repr(connect_timeout)]
-        )
-        self.argv += ["--threads", str(threads), "--user-agent", user_agent]
-        # what a spare is told (it was started with defaults)
+        self.argv = _argv(ca, ["--threads", str(threads)])
+        # told in the first line, to a helper started here or to a spare alike
         self.settings: dict[str, Any] = {
             kind: path,
             "timeout": timeout,
@@ -252,38 +249,38 @@ class BulkReader:
         return await asyncio.shield(self._starting)
 
     async def _start(self) -> _Process | None:
+        proc: Any = None
         spare = _take_spare()
         if spare is not None:
             try:
-                adopted = await _adopt(spare, self.settings)
+                proc = await _adopt(spare)
             except (OSError, ValueError) as exc:
                 log.info("The spare bulk helper could not be taken (%s)", exc)
                 with contextlib.suppress(OSError):
                     spare.kill()
-            else:
-                running = _Process(adopted)
-                running.reader = asyncio.ensure_future(self._read(running))
-                self._process = running
-                return running
-        try:
-            proc = await asyncio.wait_for(
-                asyncio.create_subprocess_exec(
-                    *self.argv,
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.DEVNULL,
-                    limit=HEAD_LIMIT,
-                    env=_environment(),
-                ),
-                START_TIMEOUT,
-            )
-        except (OSError, asyncio.TimeoutError) as exc:
-            log.info("The bulk helper did not start (%s): answers are read here", exc)
-            self.broken = True
-            return None
+        if proc is None:
+            try:
+                proc = await asyncio.wait_for(
+                    asyncio.create_subprocess_exec(
+                        *self.argv,
+                        stdin=asyncio.subprocess.PIPE,
+                        stdout=asyncio.subprocess.PIPE,
+                        stderr=asyncio.subprocess.DEVNULL,
+                        limit=HEAD_LIMIT,
+                        env=_environment(),
+                    ),
+                    START_TIMEOUT,
+                )
+            except (OSError, asyncio.TimeoutError) as exc:
+                log.info("The bulk helper did not start (%s): answers are read here", exc)
+                self.broken = True
+                return None
         running = _Process(proc)
         running.reader = asyncio.ensure_future(self._read(running))
         self._process = running
+        # before any request (a small line: no drain; a closed pipe shows at the first)
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            proc.stdin.write(json.dumps({"settings": self.settings}).encode() + b"\n")
         return running
 
     async def _read(self, running: _Process) -> None:
